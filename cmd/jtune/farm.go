@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/jtune/jtune/probe"
+)
+
+// farm is the distcc host list jtune tunes for, and what follows from it.
+type farm struct {
+	Spec   string // as given, or as found by the lookup; empty for this machine alone
+	Source string // where Spec came from
+	Hosts  probe.HostList
+}
+
+// loadFarm takes the host list from --hosts, or looks it up the way
+// distcc does. With neither, the farm is this machine alone.
+func loadFarm(flagSpec string, flagSet bool, getenv func(string) string, etcDir string) (farm, error) {
+	f := farm{Spec: flagSpec, Source: "--hosts"}
+	if !flagSet {
+		spec, source, found, err := probe.LookupHosts(getenv, etcDir)
+		if err != nil {
+			return farm{}, fmt.Errorf("looking up distcc hosts: %w", err)
+		}
+		if !found {
+			return farm{Source: "none found: this machine alone"}, nil
+		}
+		f.Spec, f.Source = spec, source
+	}
+	hosts, err := probe.ParseHosts(f.Spec)
+	if err != nil {
+		if flagSet {
+			return farm{}, usageError{fmt.Errorf("--hosts: %w", err)}
+		}
+		return farm{}, usageError{fmt.Errorf("distcc hosts from %s: %w", f.Source, err)}
+	}
+	f.Hosts = hosts
+	return f, nil
+}
+
+// formula computes the rule of thumb N0 = 2 x (total cores) + 1, where
+// localhost counts as this machine's CPUs and any other host has its
+// /LIMIT, or coresPerHost when it has none. It also returns the sum
+// written out, so users can see where the number came from.
+func (f farm) formula(localCPUs, coresPerHost int) (int, string) {
+	if len(f.Hosts.Hosts) == 0 {
+		return 2*localCPUs + 1, fmt.Sprintf("2 x %d local cores + 1 = %d", localCPUs, 2*localCPUs+1)
+	}
+	total := 0
+	var terms []string
+	for _, h := range f.Hosts.Hosts {
+		c := coresPerHost
+		switch {
+		case h.Kind == probe.HostLocal:
+			c = localCPUs
+		case h.Limit > 0:
+			c = h.Limit
+		}
+		total += c
+		terms = append(terms, fmt.Sprintf("%d %s", c, h.Name))
+	}
+	n0 := 2*total + 1
+	return n0, fmt.Sprintf("2 x (%s) + 1 = %d", strings.Join(terms, " + "), n0)
+}
+
+// slotSum is what `distcc -j` prints for the farm; zero for this machine
+// alone, where distcc is not involved.
+func (f farm) slotSum() int {
+	if len(f.Hosts.Hosts) == 0 {
+		return 0
+	}
+	return f.Hosts.SlotSum()
+}

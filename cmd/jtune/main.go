@@ -1,0 +1,66 @@
+// Command jtune finds the make -j value that builds a tree fastest on a
+// distcc farm, by running real builds at different N and watching the
+// master for overload.
+//
+//	jtune [flags] -- COMMAND [ARG...]
+//
+// Run jtune --help for the flags.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// version is set at link time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+func main() {
+	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// Exit codes, documented in the README.
+const (
+	exitOK          = 0
+	exitFailure     = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+// usageError marks a mistake on the command line: exit 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// errInterrupted means the user pressed Ctrl-C: the best result so far was
+// printed and the exit code is 130.
+var errInterrupted = errors.New("interrupted")
+
+// errHelp means --help or --version was answered: exit 0.
+var errHelp = errors.New("help shown")
+
+func exitCode(err error, stderr io.Writer) int {
+	var usage usageError
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+		return exitOK
+	case errors.Is(err, errInterrupted):
+		fmt.Fprintln(stderr, "jtune: interrupted")
+		return exitInterrupted
+	case errors.As(err, &usage):
+		fmt.Fprintf(stderr, "jtune: %v\n", err)
+		fmt.Fprintln(stderr, "Run 'jtune --help' for usage.")
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "jtune: %v\n", err)
+		return exitFailure
+	}
+}

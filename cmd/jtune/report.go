@@ -1,0 +1,119 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/jtune/jtune/probe"
+	"github.com/jtune/jtune/tuner"
+)
+
+// reportVersion is the version of the JSON schema in the README. It
+// changes only when a field changes meaning or goes away.
+const reportVersion = 1
+
+// report is the session as jtune saves it after every build and prints it
+// with --json. Units are in the field names.
+type report struct {
+	Version     int                   `json:"version"`
+	Command     []string              `json:"command"`
+	HostsSpec   string                `json:"hosts_spec"`
+	HostsSource string                `json:"hosts_source"`
+	Hosts       []probe.Host          `json:"hosts"`
+	SlotSum     int                   `json:"distcc_slots"`
+	FormulaJobs int                   `json:"formula_jobs"`
+	Formula     string                `json:"formula"`
+	Load        int                   `json:"load"`
+	Settings    reportSettings        `json:"settings"`
+	Trials      []tuner.Trial         `json:"trials"`
+	Recommended *tuner.Recommendation `json:"recommended"`
+	MakeOpts    string                `json:"makeopts"`
+	Outcome     string                `json:"outcome"`
+	Warnings    []string              `json:"warnings"`
+}
+
+// reportSettings records how the session was run, so a saved state says
+// what it measured.
+type reportSettings struct {
+	Strategy       string  `json:"strategy"`
+	MinJobs        int     `json:"min_jobs"`
+	MaxJobs        int     `json:"max_jobs"`
+	Budget         int     `json:"budget"`
+	Tolerance      float64 `json:"tolerance"`
+	MaxLoad        float64 `json:"max_load"`
+	TimeoutSeconds float64 `json:"timeout_seconds"`
+	Prepare        string  `json:"prepare"`
+	LocalCPUs      int     `json:"local_cpus"`
+}
+
+func newReport(p plan) *report {
+	hosts := p.farm.Hosts.Hosts
+	if hosts == nil {
+		hosts = []probe.Host{}
+	}
+	return &report{
+		Version: reportVersion, Command: p.command,
+		HostsSpec: strings.TrimSpace(p.farm.Spec), HostsSource: p.farm.Source, Hosts: hosts,
+		SlotSum: p.farm.slotSum(), FormulaJobs: p.formulaN, Formula: p.formula, Load: p.load,
+		Settings: reportSettings{
+			Strategy: string(p.strategy), MinJobs: p.minJobs, MaxJobs: p.maxJobs, Budget: p.budget,
+			Tolerance: p.tolerance, MaxLoad: p.maxLoad, TimeoutSeconds: p.timeout.Seconds(),
+			Prepare: p.prepare, LocalCPUs: p.localCPUs,
+		},
+		Trials: []tuner.Trial{}, Outcome: "running", Warnings: []string{},
+	}
+}
+
+func (r *report) finish(res *tuner.Result) {
+	r.Trials = res.Trials
+	r.Outcome = string(res.Outcome)
+	r.Warnings = append(r.Warnings, res.Warnings...)
+	if res.HasRecommendation {
+		rec := res.Recommended
+		r.Recommended = &rec
+		r.MakeOpts = rec.MakeOpts()
+	}
+}
+
+func writeJSON(w io.Writer, r *report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// writeText renders the report for people: a row per build, warnings as a
+// list, the recommendation with its reason, and last the MAKEOPTS line,
+// so `jtune ... | tail -1` is ready to paste into make.conf.
+func writeText(w io.Writer, r *report) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "N\ttime\tstatus\tdistcc failures\tmax load\tmax temp\t")
+	for _, t := range r.Trials {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%.2f\t%s\t\n", t.Jobs, seconds(t.WallSeconds), t.Status, t.DistccFailures, t.MaxLoad, celsius(t.MaxTempC))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nformula: N0 = %s\n", r.Formula)
+	for _, warning := range r.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warning)
+	}
+	if r.Recommended == nil {
+		_, err := fmt.Fprintln(w, "no recommendation: no build finished cleanly")
+		return err
+	}
+	fmt.Fprintf(w, "recommended: -j%d (%s)\n", r.Recommended.Jobs, r.Recommended.Reason)
+	_, err := fmt.Fprintf(w, "MAKEOPTS=%q\n", r.MakeOpts)
+	return err
+}
+
+func seconds(s float64) string { return fmt.Sprintf("%.1f s", s) }
+
+func celsius(c *float64) string {
+	if c == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f °C", *c)
+}

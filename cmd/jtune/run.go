@@ -1,0 +1,321 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/jtune/jtune/probe"
+	"github.com/jtune/jtune/tuner"
+)
+
+// options are the parsed command line.
+type options struct {
+	hosts          string
+	cores          int
+	minJobs        int
+	maxJobs        int
+	budget         int
+	strategy       string
+	maxLoad        float64
+	load           int
+	prepare        string
+	timeout        time.Duration
+	tolerance      float64
+	sampleInterval time.Duration
+	state          string
+	json           bool
+	quiet          bool
+	noColor        bool
+	version        bool
+	help           bool
+
+	command  []string
+	hostsSet bool
+}
+
+func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
+	cpus := runtime.NumCPU()
+	fs := pflag.NewFlagSet("jtune", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	// The command's own flags (make -C dir) must not be taken for ours.
+	fs.SetInterspersed(false)
+	fs.SortFlags = false
+	fs.StringVar(&o.hosts, "hosts", "", "distcc host `list` in DISTCC_HOSTS syntax, e.g. \"localhost/2 buildbox/8,lzo\".\nDefault: $DISTCC_HOSTS, then $DISTCC_DIR/hosts (~/.distcc/hosts), then /etc/distcc/hosts,\nelse this machine alone")
+	fs.IntVar(&o.cores, "cores", cpus, "`cores` of each host that has no /LIMIT, for the formula, e.g. --cores 4")
+	fs.IntVar(&o.minJobs, "min", 0, "smallest `N` to try, e.g. --min 4 (default: this machine's CPUs)")
+	fs.IntVar(&o.maxJobs, "max", 0, "largest `N` to try, e.g. --max 64 (default: max(4 x N0, distcc slot sum))")
+	fs.IntVar(&o.budget, "budget", tuner.DefaultBudget, "most `builds` to run, repeats included, e.g. --budget 12")
+	fs.StringVar(&o.strategy, "strategy", string(tuner.Golden), "search `method`: golden (golden-section from N0, noise-aware)\nor grid (evenly spaced N, like hyperfine --parameter-scan)")
+	fs.Float64Var(&o.maxLoad, "max-load", 0, "mark a build overloaded when the load average goes above `L`, e.g. --max-load 8 (default: no limit)")
+	fs.IntVar(&o.load, "load", cpus, "the make -l `M` value passed with every build and recommended, e.g. --load 2;\n0 leaves -l out")
+	fs.StringVar(&o.prepare, "prepare", "", "`command` run with sh -c before every build and not timed,\ne.g. --prepare \"make clean\" or --prepare \"make clean && ccache -C\"")
+	fs.DurationVar(&o.timeout, "timeout", 0, "stop a build that runs longer than `DURATION` and record it as timeout, e.g. --timeout 20m (default: no limit)")
+	fs.Float64Var(&o.tolerance, "tolerance", 0.01, "recommend the smallest N within this `fraction` of the fastest build, e.g. --tolerance 0.02")
+	fs.DurationVar(&o.sampleInterval, "sample-interval", time.Second, "how often to read load, temperature and memory during a build, e.g. --sample-interval 500ms")
+	fs.StringVar(&o.state, "state", "jtune-state.json", "`file` rewritten after every build with everything measured so far;\nan existing file is kept as FILE.bak first")
+	fs.BoolVar(&o.json, "json", false, "print the final report as JSON on stdout (progress still goes to stderr)")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print no progress on stderr, only the result on stdout")
+	fs.BoolVar(&o.noColor, "no-color", false, "no colour on stderr (also when NO_COLOR is set or stderr is not a terminal)")
+	fs.BoolVar(&o.version, "version", false, "print jtune's version and exit")
+	fs.BoolVarP(&o.help, "help", "h", false, "show this help and exit")
+	fs.Usage = func() {}
+	return fs
+}
+
+const usageHead = `jtune finds the make -j value that builds a tree fastest, by running real
+builds at different N and watching the master for overload (load, CPU
+temperature, memory, distcc "failed to distribute" lines). It starts from
+the rule of thumb N0 = 2 x total cores + 1 and prints MAKEOPTS="-jN -lM".
+
+Usage:
+  jtune [flags] -- COMMAND [ARG...]
+
+N reaches the build three ways: {N} and {M} in any argument are replaced by
+the job and load values; if there is no placeholder and COMMAND is make,
+gmake or ninja, -jN -lM is appended; and every build gets MAKEOPTS="-jN -lM",
+JTUNE_JOBS=N and JTUNE_LOAD=M in its environment (and DISTCC_HOSTS with
+--hosts), so emerge and scripts work too.
+
+Examples:
+  jtune --prepare "make -C examples/cproject clean" -- make -C examples/cproject
+  jtune --hosts "localhost/2 buildbox/4 oldbox/4" --prepare "make clean" -- make CC="distcc gcc"
+  jtune --strategy grid --min 2 --max 24 --budget 6 -- ninja -C build
+  jtune --json -- sh -c 'make -j{N} -l{M} vmlinux'
+
+Flags:
+`
+
+const usageTail = `
+Exit status: 0 success, 1 runtime failure (the first build failed, a
+prepare command failed), 2 bad command line, 130 after Ctrl-C (the best
+result so far is still printed and saved).
+`
+
+func printUsage(w io.Writer, fs *pflag.FlagSet) {
+	fmt.Fprint(w, usageHead)
+	fmt.Fprint(w, fs.FlagUsages())
+	fmt.Fprint(w, usageTail)
+}
+
+// run is jtune without the process around it: it parses args, tunes, and
+// writes the result to stdout and progress to stderr.
+func run(args []string, stdout, stderr io.Writer) error {
+	var o options
+	fs := newFlagSet(&o, stderr)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if o.help {
+		printUsage(stdout, fs)
+		return errHelp
+	}
+	if o.version {
+		fmt.Fprintf(stdout, "jtune %s\n", version)
+		return errHelp
+	}
+	o.command = fs.Args()
+	o.hostsSet = fs.Changed("hosts")
+	if err := o.validate(fs); err != nil {
+		return err
+	}
+	f, err := loadFarm(o.hosts, o.hostsSet, os.Getenv, "/etc")
+	if err != nil {
+		return err
+	}
+	ctx, stop := interruptContext(stderr)
+	defer stop()
+	return tune(ctx, o, f, stdout, stderr)
+}
+
+func (o *options) validate(fs *pflag.FlagSet) error {
+	switch {
+	case len(o.command) == 0:
+		return usagef("no command to tune: jtune [flags] -- COMMAND [ARG...], e.g. jtune -- make")
+	case o.cores < 1:
+		return usagef("--cores %d must be at least 1", o.cores)
+	case fs.Changed("min") && o.minJobs < 1:
+		return usagef("--min %d must be at least 1", o.minJobs)
+	case fs.Changed("max") && o.maxJobs < 1:
+		return usagef("--max %d must be at least 1", o.maxJobs)
+	case o.budget < 1:
+		return usagef("--budget %d must be at least 1", o.budget)
+	case o.maxLoad < 0:
+		return usagef("--max-load %g must not be negative", o.maxLoad)
+	case o.load < 0:
+		return usagef("--load %d must not be negative", o.load)
+	case o.timeout < 0:
+		return usagef("--timeout %s must not be negative", o.timeout)
+	case o.tolerance < 0 || o.tolerance >= 1:
+		return usagef("--tolerance %g must be in [0, 1)", o.tolerance)
+	case o.sampleInterval <= 0:
+		return usagef("--sample-interval %s must be positive", o.sampleInterval)
+	case o.state == "":
+		return usagef("--state must name a file")
+	}
+	if _, err := tuner.NextFor(tuner.Strategy(o.strategy)); err != nil {
+		return usagef("--strategy %q isn't one of %s", o.strategy, strategyNames())
+	}
+	return nil
+}
+
+func strategyNames() string {
+	var names []string
+	for _, s := range tuner.Strategies {
+		names = append(names, string(s))
+	}
+	return strings.Join(names, ", ")
+}
+
+// interruptContext is cancelled by the first SIGINT or SIGTERM, so the
+// running build is stopped and the best result so far is saved and shown.
+// A second signal exits at once.
+func interruptContext(stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigc := make(chan os.Signal, 2)
+	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sigc:
+		case <-done:
+			return
+		}
+		fmt.Fprintln(stderr, "\njtune: stopping the build and saving (press Ctrl-C again to quit at once)")
+		cancel()
+		select {
+		case <-sigc:
+			fmt.Fprintln(stderr, "jtune: quit")
+			os.Exit(exitInterrupted)
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigc)
+		close(done)
+		cancel()
+	}
+}
+
+// plan is the resolved session: the farm, the formula and the range.
+type plan struct {
+	farm      farm
+	localCPUs int
+	formulaN  int
+	formula   string
+	minJobs   int
+	maxJobs   int
+	load      int
+	strategy  tuner.Strategy
+	budget    int
+	tolerance float64
+	maxLoad   float64
+	timeout   time.Duration
+	prepare   string
+	command   []string
+	statePath string
+}
+
+func makePlan(o options, f farm, localCPUs int) (plan, error) {
+	p := plan{
+		farm: f, localCPUs: localCPUs, load: o.load, strategy: tuner.Strategy(o.strategy),
+		budget: o.budget, tolerance: o.tolerance, maxLoad: o.maxLoad, timeout: o.timeout,
+		prepare: o.prepare, command: o.command, statePath: o.state,
+	}
+	p.formulaN, p.formula = f.formula(p.localCPUs, o.cores)
+	p.minJobs, p.maxJobs = o.minJobs, o.maxJobs
+	if p.minJobs == 0 {
+		p.minJobs = min(p.localCPUs, p.formulaN)
+	}
+	if p.maxJobs == 0 {
+		p.maxJobs = max(4*p.formulaN, f.slotSum(), p.minJobs)
+	}
+	switch {
+	case p.minJobs > p.maxJobs:
+		return p, usagef("--min %d is above --max %d", p.minJobs, p.maxJobs)
+	case p.formulaN < p.minJobs || p.formulaN > p.maxJobs:
+		return p, usagef("the range --min %d --max %d must contain the formula's N0 = %d (%s)", p.minJobs, p.maxJobs, p.formulaN, p.formula)
+	}
+	return p, nil
+}
+
+func tune(ctx context.Context, o options, f farm, stdout, stderr io.Writer) error {
+	p, err := makePlan(o, f, runtime.NumCPU())
+	if err != nil {
+		return err
+	}
+	out := newProgress(stderr, o.quiet, o.noColor)
+	out.header(p)
+
+	rep := newReport(p)
+	state, err := openState(p.statePath)
+	if err != nil {
+		return err
+	}
+	if state.backup != "" {
+		w := fmt.Sprintf("the earlier state file was kept as %s", state.backup)
+		rep.Warnings = append(rep.Warnings, w)
+		out.warn(w)
+	}
+	if err := state.save(rep); err != nil {
+		return err
+	}
+	distccHosts := ""
+	if o.hostsSet {
+		distccHosts = p.farm.Hosts.String()
+	}
+	runner := &probe.Runner{
+		Command: p.command, Prepare: p.prepare, Timeout: p.timeout,
+		SampleInterval: o.sampleInterval, DistccHosts: distccHosts,
+	}
+	settings := tuner.Settings{
+		FormulaJobs: p.formulaN, Min: p.minJobs, Max: p.maxJobs, Load: p.load,
+		Budget: p.budget, Strategy: p.strategy, Tolerance: p.tolerance, MaxLoad: p.maxLoad,
+		OnStart: func(jobs, index int) { out.buildStart(jobs, index, p.budget) },
+		OnTrial: func(trials []tuner.Trial) error {
+			out.buildDone(trials[len(trials)-1])
+			rep.Trials = trials
+			return state.save(rep)
+		},
+	}
+	res, runErr := tuner.Run(ctx, runner, settings)
+	if res == nil {
+		return runErr
+	}
+	rep.finish(res)
+	if err := state.save(rep); err != nil && runErr == nil {
+		runErr = err
+	}
+	var broken *tuner.BrokenCommandError
+	switch {
+	case errors.As(runErr, &broken):
+		out.brokenCommand(broken)
+		return fmt.Errorf("%w; fix the command and run again (its stderr is above)", runErr)
+	case runErr != nil && !errors.Is(runErr, tuner.ErrInterrupted):
+		return runErr
+	}
+	if o.json {
+		err = writeJSON(stdout, rep)
+	} else {
+		err = writeText(stdout, rep)
+	}
+	if err != nil {
+		return err
+	}
+	if errors.Is(runErr, tuner.ErrInterrupted) {
+		return errInterrupted
+	}
+	if rep.Recommended == nil {
+		return errors.New("no build finished cleanly, so there is nothing to recommend")
+	}
+	return nil
+}

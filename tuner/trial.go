@@ -1,0 +1,66 @@
+// Package tuner searches for the make -j value that gives the shortest build.
+//
+// The tuner runs real builds through a Builder, classifies each one (ok,
+// failed, timeout, overloaded, interrupted) and asks a search strategy for the
+// next N. Choosing that N is a pure function of the trials observed so far, so
+// a session can be replayed, resumed or tested with a table.
+package tuner
+
+import "time"
+
+// Status is the verdict on one build.
+type Status string
+
+// The statuses a trial can have. Only StatusOK builds count as times.
+const (
+	StatusOK          Status = "ok"
+	StatusFailed      Status = "failed"      // the command exited non-zero
+	StatusTimeout     Status = "timeout"     // stopped after Settings.Timeout; its time is a lower bound
+	StatusOverloaded  Status = "overloaded"  // distcc failures rose, or the load went over the limit
+	StatusInterrupted Status = "interrupted" // stopped by the user; carries no information
+)
+
+// caps reports whether a build with this status bounds the search from
+// above: jtune never recommends that N or anything higher.
+func (s Status) caps() bool { return s == StatusFailed || s == StatusOverloaded }
+
+// Measurement is what a Builder observed during one build.
+type Measurement struct {
+	WallSeconds float64 `json:"wall_seconds"`
+	UserSeconds float64 `json:"user_seconds"` // CPU of the whole process tree, from rusage
+	SysSeconds  float64 `json:"sys_seconds"`
+	ExitCode    int     `json:"exit_code"`
+
+	TimedOut    bool `json:"-"`
+	Interrupted bool `json:"-"`
+
+	DistccFailures int            `json:"distcc_failures"` // "failed to distribute" lines
+	DistccErrors   map[string]int `json:"distcc_errors"`   // other distcc ERROR lines by kind
+
+	MaxLoad          float64  `json:"max_load"` // 1-minute load average
+	MeanLoad         float64  `json:"mean_load"`
+	MaxRunnable      int      `json:"max_runnable"` // runnable processes, a faster signal than the load average
+	MeanRunnable     float64  `json:"mean_runnable"`
+	MaxTempC         *float64 `json:"max_temp_c"` // nil when the machine has no sensor
+	MeanTempC        *float64 `json:"mean_temp_c"`
+	MinAvailMemBytes uint64   `json:"min_available_memory_bytes"`
+	MaxSwapUsedBytes uint64   `json:"max_swap_used_bytes"`
+	Samples          int      `json:"samples"`
+
+	StderrTail string   `json:"stderr_tail,omitempty"`
+	Warnings   []string `json:"warnings,omitempty"`
+}
+
+// Trial is one build at one N, with its verdict.
+type Trial struct {
+	Jobs      int       `json:"jobs"`
+	Load      int       `json:"load"`
+	Status    Status    `json:"status"`
+	Reason    string    `json:"reason,omitempty"` // why the status is not ok
+	StartedAt time.Time `json:"started_at"`
+	Measurement
+}
+
+// counts reports whether the trial is an observation at all; an
+// interrupted build says nothing about its N.
+func (t Trial) counts() bool { return t.Status != StatusInterrupted }

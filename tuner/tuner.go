@@ -1,0 +1,259 @@
+package tuner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"time"
+)
+
+// Builder runs one build of the command being tuned with make -jJOBS -lLOAD.
+//
+// A build that runs but exits non-zero, times out or is interrupted is not
+// an error: it is reported in the Measurement. An error means the build
+// could not be run at all (the prepare step failed, the command does not
+// exist) and ends the session.
+type Builder interface {
+	Build(ctx context.Context, jobs, load int) (Measurement, error)
+}
+
+// Settings configure a tuning session. The zero value is usable: every
+// field documents what its zero value means.
+type Settings struct {
+	// FormulaJobs is the rule of thumb's N0 = 2 x cores + 1, where the
+	// search starts. Zero means 2 x this machine's CPUs + 1.
+	FormulaJobs int
+	// Min and Max bound the search. Zero Min means 1; zero Max means
+	// 4 x FormulaJobs.
+	Min, Max int
+	// Load is the -l value passed with every build. Zero means no -l.
+	Load int
+	// Budget is the most builds to run. Zero means 8.
+	Budget int
+	// Strategy chooses the search. Zero means Golden.
+	Strategy Strategy
+	// Tolerance is the relative slack within which a smaller N is
+	// preferred to the fastest one. Zero means 1%.
+	Tolerance float64
+	// Noise is the assumed relative run-to-run noise before repeats
+	// measure it. Zero means 2%.
+	Noise float64
+	// MaxLoad marks a build overloaded when its load average goes above
+	// it. Zero means no limit.
+	MaxLoad float64
+	// Prior holds trials of an earlier session to continue from.
+	Prior []Trial
+	// Now stamps each trial's start. Nil means time.Now.
+	Now func() time.Time
+	// OnTrial is called after every build with all trials so far, so the
+	// caller can save them; an error ends the session. Nil means no call.
+	OnTrial func(trials []Trial) error
+	// OnStart is called before every build. Nil means no call.
+	OnStart func(jobs, index int)
+}
+
+// DefaultBudget is the number of builds when Settings.Budget is zero.
+const DefaultBudget = 8
+
+func (s Settings) withDefaults() Settings {
+	if s.FormulaJobs == 0 {
+		s.FormulaJobs = 2*runtime.NumCPU() + 1
+	}
+	if s.Min == 0 {
+		s.Min = 1
+	}
+	if s.Max == 0 {
+		s.Max = max(4*s.FormulaJobs, s.Min)
+	}
+	if s.Budget == 0 {
+		s.Budget = DefaultBudget
+	}
+	if s.Strategy == "" {
+		s.Strategy = Golden
+	}
+	if s.Tolerance == 0 {
+		s.Tolerance = 0.01
+	}
+	if s.Noise == 0 {
+		s.Noise = 0.02
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	return s
+}
+
+// Validate reports settings that cannot work, naming the field.
+func (s Settings) Validate() error {
+	s = s.withDefaults()
+	switch {
+	case s.Min < 1:
+		return fmt.Errorf("tuner: min jobs %d must be at least 1", s.Min)
+	case s.Min > s.Max:
+		return fmt.Errorf("tuner: min jobs %d is above max jobs %d", s.Min, s.Max)
+	case s.Budget < 1:
+		return fmt.Errorf("tuner: budget %d must be at least 1", s.Budget)
+	case s.Tolerance < 0 || s.Tolerance >= 1:
+		return fmt.Errorf("tuner: tolerance %g must be in [0, 1)", s.Tolerance)
+	case s.Load < 0:
+		return fmt.Errorf("tuner: load %d must not be negative", s.Load)
+	}
+	_, err := NextFor(s.Strategy)
+	return err
+}
+
+// Outcome says how a session ended.
+type Outcome string
+
+// The outcomes of a session.
+const (
+	Converged   Outcome = "converged"    // the search had nothing more to learn
+	BudgetSpent Outcome = "budget_spent" // it ran out of builds first
+	Interrupted Outcome = "interrupted"  // the context was cancelled
+	Broken      Outcome = "broken"       // the first build failed: the command itself is broken
+	Aborted     Outcome = "aborted"      // a build could not be run or saved
+)
+
+// Result is what a session found. It is returned even with an error, so
+// the best recommendation so far can be shown.
+type Result struct {
+	Trials            []Trial
+	Recommended       Recommendation
+	HasRecommendation bool
+	Outcome           Outcome
+	Warnings          []string
+}
+
+// ErrInterrupted is returned when the context is cancelled during a
+// session.
+var ErrInterrupted = errors.New("tuner: interrupted")
+
+// BrokenCommandError reports that the very first build failed, which
+// points at the command rather than at N.
+type BrokenCommandError struct {
+	Jobs       int
+	ExitCode   int
+	StderrTail string
+}
+
+func (e *BrokenCommandError) Error() string {
+	return fmt.Sprintf("the first build (-j%d) failed with exit code %d, so the command itself is broken", e.Jobs, e.ExitCode)
+}
+
+// Run tunes the number of jobs by running builds through b until the
+// search converges, the budget is spent or ctx is cancelled.
+func Run(ctx context.Context, b Builder, s Settings) (*Result, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	s = s.withDefaults()
+	next, _ := NextFor(s.Strategy)
+	sp := Space{Min: s.Min, Max: s.Max, Start: s.FormulaJobs, Budget: s.Budget, Noise: s.Noise}
+	res := &Result{Trials: append([]Trial(nil), s.Prior...)}
+	finish := func(o Outcome, err error) (*Result, error) {
+		res.Outcome = o
+		res.Recommended, res.HasRecommendation = Recommend(res.Trials, s.Tolerance, s.Load)
+		res.Warnings = append(res.Warnings, sessionWarnings(res.Trials, s)...)
+		return res, err
+	}
+	for {
+		jobs, done := next(res.Trials, sp)
+		if done {
+			if observe(res.Trials).builds >= s.Budget {
+				return finish(BudgetSpent, nil)
+			}
+			return finish(Converged, nil)
+		}
+		if ctx.Err() != nil {
+			return finish(Interrupted, ErrInterrupted)
+		}
+		if s.OnStart != nil {
+			s.OnStart(jobs, observe(res.Trials).builds+1)
+		}
+		t := Trial{Jobs: jobs, Load: s.Load, StartedAt: s.Now()}
+		m, err := b.Build(ctx, jobs, s.Load)
+		if err != nil {
+			return finish(Aborted, fmt.Errorf("build at -j%d: %w", jobs, err))
+		}
+		t.Measurement = m
+		t.Status, t.Reason = Classify(m, jobs, res.Trials, s.MaxLoad)
+		if t.Status == StatusOK {
+			t.StderrTail = "" // only failures need their stderr kept
+		}
+		first := observe(res.Trials).builds == 0
+		res.Trials = append(res.Trials, t)
+		if s.OnTrial != nil {
+			if err := s.OnTrial(res.Trials); err != nil {
+				return finish(Aborted, err)
+			}
+		}
+		switch {
+		case t.Status == StatusInterrupted:
+			return finish(Interrupted, ErrInterrupted)
+		case first && t.Status == StatusFailed:
+			return finish(Broken, &BrokenCommandError{Jobs: jobs, ExitCode: m.ExitCode, StderrTail: m.StderrTail})
+		}
+	}
+}
+
+// Overload thresholds on distcc's "failed to distribute" count. A build is
+// overloaded when it has at least overloadMinFailures failures and more
+// than overloadFactor times the most seen at any lower N. A failure level
+// that lower N share points at a broken host, not at too many jobs.
+const (
+	overloadMinFailures = 3
+	overloadFactor      = 2
+)
+
+// Classify gives the status of a build at jobs from its measurement and
+// the builds before it.
+func Classify(m Measurement, jobs int, before []Trial, maxLoad float64) (Status, string) {
+	switch {
+	case m.Interrupted:
+		return StatusInterrupted, "stopped by the user"
+	case m.TimedOut:
+		return StatusTimeout, fmt.Sprintf("stopped after %.0f s", m.WallSeconds)
+	case m.ExitCode != 0:
+		return StatusFailed, fmt.Sprintf("exit code %d", m.ExitCode)
+	case maxLoad > 0 && m.MaxLoad > maxLoad:
+		return StatusOverloaded, fmt.Sprintf("load average %.1f went above --max-load %g", m.MaxLoad, maxLoad)
+	}
+	baseline := 0
+	for _, t := range before {
+		if t.counts() && t.Jobs < jobs {
+			baseline = max(baseline, t.DistccFailures)
+		}
+	}
+	if m.DistccFailures >= overloadMinFailures && m.DistccFailures > overloadFactor*baseline {
+		return StatusOverloaded, fmt.Sprintf("%d distcc failures, against at most %d at lower -j", m.DistccFailures, baseline)
+	}
+	return StatusOK, ""
+}
+
+func sessionWarnings(trials []Trial, s Settings) []string {
+	var w []string
+	o := observe(trials)
+	if rec, ok := Recommend(trials, s.Tolerance, s.Load); ok {
+		if rec.Jobs == s.Max && o.capAt == math.MaxInt {
+			w = append(w, fmt.Sprintf("the best N is the top of the range (-j%d); raise --max to look further", s.Max))
+		}
+	} else if o.builds > 0 {
+		w = append(w, "no build finished cleanly, so there is no measured recommendation")
+	}
+	for _, t := range trials {
+		for _, msg := range t.Warnings {
+			w = appendUnique(w, msg)
+		}
+	}
+	return w
+}
+
+func appendUnique(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
