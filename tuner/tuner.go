@@ -120,11 +120,10 @@ const (
 // Result is what a session found. It is returned even with an error, so
 // the best recommendation so far can be shown.
 type Result struct {
-	Trials            []Trial
-	Recommended       Recommendation
-	HasRecommendation bool
-	Outcome           Outcome
-	Warnings          []string
+	Trials      []Trial
+	Recommended *Recommendation // nil when no build finished cleanly
+	Outcome     Outcome
+	Warnings    []string
 }
 
 // ErrInterrupted is returned when the context is cancelled during a
@@ -155,7 +154,9 @@ func Run(ctx context.Context, b Builder, s Settings) (*Result, error) {
 	res := &Result{Trials: append([]Trial(nil), s.Prior...)}
 	finish := func(o Outcome, err error) (*Result, error) {
 		res.Outcome = o
-		res.Recommended, res.HasRecommendation = Recommend(res.Trials, s.Tolerance, s.Load)
+		if rec, ok := Recommend(res.Trials, s.Tolerance, s.Load); ok {
+			res.Recommended = &rec
+		}
 		res.Warnings = append(res.Warnings, sessionWarnings(res.Trials, s)...)
 		return res, err
 	}

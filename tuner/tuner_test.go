@@ -67,7 +67,7 @@ func TestRunFindsTheOptimumOnNoisyCurves(t *testing.T) {
 					}
 				}
 				rec := res.Recommended
-				if !res.HasRecommendation {
+				if rec == nil {
 					t.Fatalf("%s/%s/seed %d: no recommendation from %v", c.name, strategy, seed, b.built)
 				}
 				if c.failAbove > 0 && rec.Jobs > c.failAbove {
@@ -124,7 +124,7 @@ func TestRunSavesAfterEveryBuildAndStopsOnInterrupt(t *testing.T) {
 	if want := []int{1, 2, 3}; !slices.Equal(saved, want) {
 		t.Errorf("saved after builds %v, want %v", saved, want)
 	}
-	if !res.HasRecommendation {
+	if res.Recommended == nil {
 		t.Error("an interrupted session lost its best so far")
 	}
 }

@@ -226,6 +226,20 @@ func TestTuneBrokenCommandExits1WithItsStderr(t *testing.T) {
 	}
 }
 
+func TestTunePrepareFailureExits1(t *testing.T) {
+	f := newFixture(t)
+	_, stderr, code := f.jtune(t, nil, "--prepare", "echo 'no Makefile here' >&2; exit 4", "--state", f.state, "--", "./make")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, `prepare command "echo 'no Makefile here' >&2; exit 4" failed`) || !strings.Contains(stderr, "no Makefile here") {
+		t.Errorf("stderr does not show the prepare command and its stderr:\n%s", stderr)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "calls")); err == nil {
+		t.Error("the build ran although --prepare failed")
+	}
+}
+
 func TestTuneCtrlCStopsTheBuildAndSaves(t *testing.T) {
 	f := newFixture(t)
 	cmd := exec.Command(jtuneBin, "--min", "2", "--max", "24", "--load", "2", "--sample-interval", "50ms", "--state", f.state, "--", "./make")

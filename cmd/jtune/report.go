@@ -71,10 +71,9 @@ func (r *report) finish(res *tuner.Result) {
 	r.Trials = res.Trials
 	r.Outcome = string(res.Outcome)
 	r.Warnings = append(r.Warnings, res.Warnings...)
-	if res.HasRecommendation {
-		rec := res.Recommended
-		r.Recommended = &rec
-		r.MakeOpts = rec.MakeOpts()
+	r.Recommended = res.Recommended
+	if res.Recommended != nil {
+		r.MakeOpts = res.Recommended.MakeOpts()
 	}
 }
 

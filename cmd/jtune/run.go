@@ -269,9 +269,10 @@ func tune(ctx context.Context, o options, f farm, stdout, stderr io.Writer) erro
 	if err := state.save(rep); err != nil {
 		return err
 	}
+	// distcc gets the list exactly as the user wrote it.
 	distccHosts := ""
 	if o.hostsSet {
-		distccHosts = p.farm.Hosts.String()
+		distccHosts = strings.TrimSpace(o.hosts)
 	}
 	runner := &probe.Runner{
 		Command: p.command, Prepare: p.prepare, Timeout: p.timeout,

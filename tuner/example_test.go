@@ -1,0 +1,54 @@
+package tuner_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jtune/jtune/tuner"
+)
+
+// A build whose time falls with N until 24 jobs and rises slowly after.
+type curve struct{}
+
+func (curve) Build(_ context.Context, jobs, _ int) (tuner.Measurement, error) {
+	n := float64(min(jobs, 24))
+	return tuner.Measurement{WallSeconds: 60 + 2400/n + 0.5*float64(jobs)}, nil
+}
+
+// Run starts at the formula's N0 and narrows the bracket; builds within
+// the assumed 2% noise of each other are built again before a cut.
+func ExampleRun() {
+	res, err := tuner.Run(context.Background(), curve{}, tuner.Settings{FormulaJobs: 13, Min: 2, Max: 52, Load: 2})
+	if err != nil {
+		panic(err)
+	}
+	for _, t := range res.Trials {
+		fmt.Printf("-j%d %.1f s\n", t.Jobs, t.WallSeconds)
+	}
+	fmt.Println(res.Outcome, res.Recommended.MakeOpts())
+	// Output:
+	// -j13 251.1 s
+	// -j28 174.0 s
+	// -j38 179.0 s
+	// -j22 180.1 s
+	// -j32 176.0 s
+	// -j28 174.0 s
+	// -j26 173.0 s
+	// -j26 173.0 s
+	// budget_spent -j26 -l2
+}
+
+func ExampleRecommend() {
+	trials := []tuner.Trial{
+		{Jobs: 13, Status: tuner.StatusOK, Measurement: tuner.Measurement{WallSeconds: 455}},
+		{Jobs: 30, Status: tuner.StatusOK, Measurement: tuner.Measurement{WallSeconds: 369}},
+		{Jobs: 40, Status: tuner.StatusOK, Measurement: tuner.Measurement{WallSeconds: 367}},
+		{Jobs: 48, Status: tuner.StatusOverloaded},
+	}
+	rec, _ := tuner.Recommend(trials, 0.01, 2)
+	fmt.Println(rec.MakeOpts())
+	fmt.Println(rec.Reason)
+	// Output:
+	// -j30 -l2
+	// -j30 took 369.0 s, within 1% of the fastest (367.0 s at -j40), with fewer jobs; -j48 and above are capped by a failed or overloaded build
+}
