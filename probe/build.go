@@ -128,8 +128,11 @@ func (e *PrepareError) Error() string {
 
 func (e *PrepareError) Unwrap() error { return e.Err }
 
-// Build runs the prepare step and then one timed build at jobs and load.
-func (r *Runner) Build(ctx context.Context, jobs, load int) (tuner.Measurement, error) {
+// Build runs the prepare step and then one timed build. It stops the
+// build's process group after Timeout (the build is marked TimedOut) or
+// after req.AbortAfter (marked Aborted), whichever comes first.
+func (r *Runner) Build(ctx context.Context, req tuner.BuildRequest) (tuner.Measurement, error) {
+	jobs, load := req.Jobs, req.Load
 	var m tuner.Measurement
 	if len(r.Command) == 0 {
 		return m, errors.New("probe: no command to build")
@@ -151,10 +154,7 @@ func (r *Runner) Build(ctx context.Context, jobs, load int) (tuner.Measurement, 
 	distccLog := lookupEnv(env, "DISTCC_LOG")
 	logStart := fileSize(distccLog)
 
-	buildCtx, cancel := ctx, context.CancelFunc(func() {})
-	if r.Timeout > 0 {
-		buildCtx, cancel = context.WithTimeout(ctx, r.Timeout)
-	}
+	buildCtx, cancel := stopAfter(ctx, r.Timeout, req.AbortAfter)
 	defer cancel()
 
 	stdout := NewDistccScanner(r.TailBytes)
@@ -199,13 +199,32 @@ func (r *Runner) Build(ctx context.Context, jobs, load int) (tuner.Measurement, 
 	switch {
 	case ctx.Err() != nil:
 		m.Interrupted = true
-	case buildCtx.Err() != nil:
+	case errors.Is(context.Cause(buildCtx), errAborted):
+		m.Aborted = true
+	case errors.Is(context.Cause(buildCtx), errTimedOut):
 		m.TimedOut = true
 	case waitErr != nil && m.ExitCode == 0 && !errors.Is(waitErr, exec.ErrWaitDelay):
 		return m, fmt.Errorf("waiting for %s: %w", argv[0], waitErr)
 	}
 	fillStats(&m, st)
 	return m, nil
+}
+
+var (
+	errTimedOut = errors.New("the build ran past --timeout")
+	errAborted  = errors.New("the build is already clearly slower than the best")
+)
+
+// stopAfter returns a context that ends after the timeout or the abort
+// limit, whichever is shorter and set, with a cause saying which.
+func stopAfter(ctx context.Context, timeout, abortAfter time.Duration) (context.Context, context.CancelFunc) {
+	switch {
+	case abortAfter > 0 && (timeout <= 0 || abortAfter < timeout):
+		return context.WithTimeoutCause(ctx, abortAfter, errAborted)
+	case timeout > 0:
+		return context.WithTimeoutCause(ctx, timeout, errTimedOut)
+	}
+	return context.WithCancel(ctx)
 }
 
 // groupCommand starts argv in a new process group with stdin from

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jtune/jtune/tuner"
 )
 
 func TestCommandLine(t *testing.T) {
@@ -78,7 +80,7 @@ echo "distcc[79] Warning: failed to distribute b.c to 127.0.0.1:3699/2, running 
 [ "$MAKEOPTS" = "-j4 -l2" ] && [ "$JTUNE_JOBS" = 4 ] && [ "$JTUNE_LOAD" = 2 ] || exit 9
 exit 0
 `)
-	m, err := quickRunner(s).Build(context.Background(), 4, 2)
+	m, err := quickRunner(s).Build(context.Background(), tuner.BuildRequest{Jobs: 4, Load: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +100,7 @@ exit 0
 
 func TestBuildRecordsExitCodeAndTail(t *testing.T) {
 	s := script(t, `echo "compiling" ; echo "make: *** No rule to make target 'x'." >&2; exit 2`)
-	m, err := quickRunner(s).Build(context.Background(), 1, 0)
+	m, err := quickRunner(s).Build(context.Background(), tuner.BuildRequest{Jobs: 1, Load: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +150,7 @@ sleep 30 & sleep 30 & wait`)
 	r := quickRunner(s)
 	r.Timeout = 300 * time.Millisecond
 	start := time.Now()
-	m, err := r.Build(context.Background(), 2, 0)
+	m, err := r.Build(context.Background(), tuner.BuildRequest{Jobs: 2, Load: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,6 +168,21 @@ sleep 30 & sleep 30 & wait`)
 	waitGroupGone(t, pgid)
 }
 
+func TestBuildAbortsAfterTheLimit(t *testing.T) {
+	r := quickRunner("sleep", "30")
+	r.Timeout = time.Minute
+	m, err := r.Build(context.Background(), tuner.BuildRequest{Jobs: 2, AbortAfter: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Aborted || m.TimedOut || m.Interrupted {
+		t.Errorf("Aborted %v, TimedOut %v, Interrupted %v; want only Aborted", m.Aborted, m.TimedOut, m.Interrupted)
+	}
+	if m.WallSeconds < 0.2 || m.WallSeconds > 3 {
+		t.Errorf("aborted after %.2f s, want about 0.2 s", m.WallSeconds)
+	}
+}
+
 func TestBuildStopsOnCancelEvenWhenTERMIsIgnored(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "pgid")
 	s := script(t, `trap '' TERM; echo $$ > `+pidFile+`
@@ -180,7 +197,7 @@ sh -c "trap '' TERM; sleep 30" & wait`)
 			time.Sleep(10 * time.Millisecond)
 		}
 	}()
-	m, err := quickRunner(s).Build(ctx, 2, 0)
+	m, err := quickRunner(s).Build(ctx, tuner.BuildRequest{Jobs: 2, Load: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +212,7 @@ sh -c "trap '' TERM; sleep 30" & wait`)
 func TestBuildPrepareFailureStopsWithItsStderr(t *testing.T) {
 	r := quickRunner("true")
 	r.Prepare = "echo 'clean: no such directory' >&2; exit 3"
-	_, err := r.Build(context.Background(), 2, 0)
+	_, err := r.Build(context.Background(), tuner.BuildRequest{Jobs: 2, Load: 0})
 	var pe *PrepareError
 	if !errors.As(err, &pe) || !strings.Contains(pe.Error(), "clean: no such directory") {
 		t.Fatalf("err = %v, want a PrepareError with the prepare command's stderr", err)
@@ -212,7 +229,7 @@ func TestBuildReadsDistccLog(t *testing.T) {
 	s := script(t, `echo "distcc[2] Warning: failed to distribute new.c to 127.0.0.1:3632/4, running locally instead" >> "$DISTCC_LOG"`)
 	r := quickRunner(s)
 	r.Env = append(os.Environ(), "DISTCC_LOG="+log)
-	m, err := r.Build(context.Background(), 2, 0)
+	m, err := r.Build(context.Background(), tuner.BuildRequest{Jobs: 2, Load: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +268,7 @@ func TestBuildCountsRealDistccFailures(t *testing.T) {
 	r.Dir = dir
 	r.DistccHosts = "127.0.0.1:" + strconv.Itoa(port) + "/2"
 	r.Env = append(os.Environ(), "DISTCC_DIR="+filepath.Join(dir, ".distcc"), "DISTCC_BACKOFF_PERIOD=0", "DISTCC_LOG=")
-	m, err := r.Build(context.Background(), 2, 0)
+	m, err := r.Build(context.Background(), tuner.BuildRequest{Jobs: 2, Load: 0})
 	if err != nil {
 		t.Fatal(err)
 	}

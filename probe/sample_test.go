@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/jtune/jtune/tuner"
 )
 
 // fakeHwmon builds a sysfs tree with the files gopsutil reads for
@@ -65,7 +67,7 @@ func TestSystemSamplerTemperature(t *testing.T) {
 
 func TestBuildKeepsMaxAndMeanTemperature(t *testing.T) {
 	t.Setenv("HOST_SYS", fakeHwmon(t, map[string]map[string]string{"k10temp": {"temp1_input": "61500", "temp1_label": "Tctl"}}))
-	m, err := quickRunner("sleep", "0.1").Build(context.Background(), 1, 0)
+	m, err := quickRunner("sleep", "0.1").Build(context.Background(), tuner.BuildRequest{Jobs: 1, Load: 0})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,9 +10,9 @@ import (
 // A build whose time falls with N until 24 jobs and rises slowly after.
 type curve struct{}
 
-func (curve) Build(_ context.Context, jobs, _ int) (tuner.Measurement, error) {
-	n := float64(min(jobs, 24))
-	return tuner.Measurement{WallSeconds: 60 + 2400/n + 0.5*float64(jobs)}, nil
+func (curve) Build(_ context.Context, req tuner.BuildRequest) (tuner.Measurement, error) {
+	n := float64(min(req.Jobs, 24))
+	return tuner.Measurement{WallSeconds: 60 + 2400/n + 0.5*float64(req.Jobs)}, nil
 }
 
 // Run starts at the formula's N0 and narrows the bracket; builds within

@@ -16,7 +16,7 @@ const (
 )
 
 // Strategies lists the valid strategies, for flag help and errors.
-var Strategies = []Strategy{Golden, Grid}
+var Strategies = []Strategy{Golden, Grid, Bayes}
 
 // Space is everything a strategy needs to know besides the trials.
 type Space struct {
@@ -28,6 +28,9 @@ type Space struct {
 	// treated as equal until both have been measured twice. It stands in
 	// for the measured noise before there are repeats.
 	Noise float64
+	// Tolerance is the relative improvement below which Bayesian search
+	// stops. Zero means 1%.
+	Tolerance float64
 }
 
 // NextFunc chooses the next N to build from what has been observed. It
@@ -42,6 +45,8 @@ func NextFor(s Strategy) (NextFunc, error) {
 		return NextGolden, nil
 	case Grid:
 		return NextGrid, nil
+	case Bayes:
+		return NextBayes, nil
 	}
 	return nil, fmt.Errorf("tuner: strategy %q isn't one of %v", s, Strategies)
 }
@@ -49,7 +54,7 @@ func NextFor(s Strategy) (NextFunc, error) {
 // observations summarises trials by N.
 type observations struct {
 	times      map[int][]float64 // ok wall times
-	lowerBound map[int]float64   // longest timeout at N: the build takes at least this
+	lowerBound map[int]float64   // longest timeout or abort at N: the build takes at least this
 	capAt      int               // lowest failed or overloaded N; math.MaxInt when none
 	builds     int               // builds that count against the budget
 }
@@ -64,7 +69,7 @@ func observe(trials []Trial) observations {
 		switch {
 		case t.Status == StatusOK:
 			o.times[t.Jobs] = append(o.times[t.Jobs], t.WallSeconds)
-		case t.Status == StatusTimeout:
+		case t.Status == StatusTimeout || t.Status == StatusAborted:
 			o.lowerBound[t.Jobs] = math.Max(o.lowerBound[t.Jobs], t.WallSeconds)
 		case t.Status.caps():
 			o.capAt = min(o.capAt, t.Jobs)
@@ -241,6 +246,9 @@ type Recommendation struct {
 	Load            int     `json:"load"`
 	ExpectedSeconds float64 `json:"expected_seconds"`
 	Reason          string  `json:"reason"`
+	// PlausibleJobs is the interval [lo, hi] of N that the model cannot
+	// rule out as the best; only model-based strategies give it.
+	PlausibleJobs []int `json:"plausible_jobs,omitempty"`
 }
 
 // MakeOpts renders the recommendation as a MAKEOPTS value.

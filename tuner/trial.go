@@ -18,6 +18,7 @@ const (
 	StatusTimeout     Status = "timeout"     // stopped after Settings.Timeout; its time is a lower bound
 	StatusOverloaded  Status = "overloaded"  // distcc failures rose, or the load went over the limit
 	StatusInterrupted Status = "interrupted" // stopped by the user; carries no information
+	StatusAborted     Status = "aborted"     // stopped early, already clearly slower than the best; its time is a lower bound
 )
 
 // caps reports whether a build with this status bounds the search from
@@ -32,6 +33,7 @@ type Measurement struct {
 	ExitCode    int     `json:"exit_code"`
 
 	TimedOut    bool `json:"-"`
+	Aborted     bool `json:"-"`
 	Interrupted bool `json:"-"`
 
 	DistccFailures int            `json:"distcc_failures"` // "failed to distribute" lines

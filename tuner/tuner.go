@@ -10,14 +10,23 @@ import (
 	"time"
 )
 
-// Builder runs one build of the command being tuned with make -jJOBS -lLOAD.
+// Builder runs one build of the command being tuned.
 //
-// A build that runs but exits non-zero, times out or is interrupted is not
-// an error: it is reported in the Measurement. An error means the build
-// could not be run at all (the prepare step failed, the command does not
-// exist) and ends the session.
+// A build that runs but exits non-zero, times out, is aborted or is
+// interrupted is not an error: it is reported in the Measurement. An error
+// means the build could not be run at all (the prepare step failed, the
+// command does not exist) and ends the session.
 type Builder interface {
-	Build(ctx context.Context, jobs, load int) (Measurement, error)
+	Build(ctx context.Context, req BuildRequest) (Measurement, error)
+}
+
+// BuildRequest is one build the tuner asks for.
+type BuildRequest struct {
+	Jobs int // make -j
+	Load int // make -l; zero means none
+	// AbortAfter stops the build once it has run this long, because it is
+	// already clearly slower than the best build so far. Zero means never.
+	AbortAfter time.Duration
 }
 
 // Settings configure a tuning session. The zero value is usable: every
@@ -44,6 +53,14 @@ type Settings struct {
 	// MaxLoad marks a build overloaded when its load average goes above
 	// it. Zero means no limit.
 	MaxLoad float64
+	// NoEarlyAbort keeps every build running to the end. By default a
+	// build is stopped once it is AbortMargin slower than the best build
+	// so far, and kept as a lower bound: most of a search's cost is builds
+	// at poor N, which are often two or three times slower than the best.
+	NoEarlyAbort bool
+	// AbortMargin is how much slower than the best a build may run before
+	// it is aborted. Zero means 15%, well above run-to-run noise.
+	AbortMargin float64
 	// Prior holds trials of an earlier session to continue from.
 	Prior []Trial
 	// Now stamps each trial's start. Nil means time.Now.
@@ -80,6 +97,9 @@ func (s Settings) withDefaults() Settings {
 	if s.Noise == 0 {
 		s.Noise = 0.02
 	}
+	if s.AbortMargin == 0 {
+		s.AbortMargin = 0.15
+	}
 	if s.Now == nil {
 		s.Now = time.Now
 	}
@@ -100,6 +120,8 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("tuner: tolerance %g must be in [0, 1)", s.Tolerance)
 	case s.Load < 0:
 		return fmt.Errorf("tuner: load %d must not be negative", s.Load)
+	case s.AbortMargin < 0:
+		return fmt.Errorf("tuner: abort margin %g must not be negative", s.AbortMargin)
 	}
 	_, err := NextFor(s.Strategy)
 	return err
@@ -150,11 +172,11 @@ func Run(ctx context.Context, b Builder, s Settings) (*Result, error) {
 	}
 	s = s.withDefaults()
 	next, _ := NextFor(s.Strategy)
-	sp := Space{Min: s.Min, Max: s.Max, Start: s.FormulaJobs, Budget: s.Budget, Noise: s.Noise}
+	sp := Space{Min: s.Min, Max: s.Max, Start: s.FormulaJobs, Budget: s.Budget, Noise: s.Noise, Tolerance: s.Tolerance}
 	res := &Result{Trials: append([]Trial(nil), s.Prior...)}
 	finish := func(o Outcome, err error) (*Result, error) {
 		res.Outcome = o
-		if rec, ok := Recommend(res.Trials, s.Tolerance, s.Load); ok {
+		if rec, ok := recommend(res.Trials, s, sp); ok {
 			res.Recommended = &rec
 		}
 		res.Warnings = append(res.Warnings, sessionWarnings(res.Trials, s)...)
@@ -175,7 +197,7 @@ func Run(ctx context.Context, b Builder, s Settings) (*Result, error) {
 			s.OnStart(jobs, observe(res.Trials).builds+1)
 		}
 		t := Trial{Jobs: jobs, Load: s.Load, StartedAt: s.Now()}
-		m, err := b.Build(ctx, jobs, s.Load)
+		m, err := b.Build(ctx, BuildRequest{Jobs: jobs, Load: s.Load, AbortAfter: s.abortAfter(res.Trials)})
 		if err != nil {
 			return finish(Aborted, fmt.Errorf("build at -j%d: %w", jobs, err))
 		}
@@ -200,6 +222,33 @@ func Run(ctx context.Context, b Builder, s Settings) (*Result, error) {
 	}
 }
 
+// recommend uses the model for model-based search, and the measured
+// times otherwise or when the model cannot be fitted.
+func recommend(trials []Trial, s Settings, sp Space) (Recommendation, bool) {
+	if s.Strategy == Bayes {
+		if rec, ok := RecommendBayes(trials, sp, s.Load); ok {
+			return rec, true
+		}
+	}
+	return Recommend(trials, s.Tolerance, s.Load)
+}
+
+// abortAfter is how long the next build may run: AbortMargin beyond the
+// fastest mean time at any N so far, or zero for no limit.
+func (s Settings) abortAfter(trials []Trial) time.Duration {
+	if s.NoEarlyAbort {
+		return 0
+	}
+	best := math.Inf(1)
+	for _, ts := range observe(trials).times {
+		best = math.Min(best, mean(ts))
+	}
+	if math.IsInf(best, 1) {
+		return 0
+	}
+	return time.Duration(best * (1 + s.AbortMargin) * float64(time.Second))
+}
+
 // Overload thresholds on distcc's "failed to distribute" count. A build is
 // overloaded when it has at least overloadMinFailures failures and more
 // than overloadFactor times the most seen at any lower N. A failure level
@@ -217,6 +266,8 @@ func Classify(m Measurement, jobs int, before []Trial, maxLoad float64) (Status,
 		return StatusInterrupted, "stopped by the user"
 	case m.TimedOut:
 		return StatusTimeout, fmt.Sprintf("stopped after %.0f s", m.WallSeconds)
+	case m.Aborted:
+		return StatusAborted, fmt.Sprintf("stopped after %.1f s, already clearly slower than the best build", m.WallSeconds)
 	case m.ExitCode != 0:
 		return StatusFailed, fmt.Sprintf("exit code %d", m.ExitCode)
 	case maxLoad > 0 && m.MaxLoad > maxLoad:

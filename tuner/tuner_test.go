@@ -21,9 +21,13 @@ type curveBuilder struct {
 	built     []int
 }
 
-func (c *curveBuilder) Build(_ context.Context, jobs, _ int) (Measurement, error) {
+func (c *curveBuilder) Build(_ context.Context, req BuildRequest) (Measurement, error) {
+	jobs := req.Jobs
 	c.built = append(c.built, jobs)
 	m := Measurement{WallSeconds: c.curve(jobs) * (1 + c.noise*c.rng.NormFloat64())}
+	if limit := req.AbortAfter.Seconds(); limit > 0 && m.WallSeconds > limit {
+		m.WallSeconds, m.Aborted = limit, true
+	}
 	if c.failAbove > 0 && jobs > c.failAbove {
 		m.DistccFailures = 4 * (jobs - c.failAbove)
 	}
@@ -162,4 +166,6 @@ func TestSettingsValidate(t *testing.T) {
 
 type builderFunc func(jobs int) Measurement
 
-func (f builderFunc) Build(_ context.Context, jobs, _ int) (Measurement, error) { return f(jobs), nil }
+func (f builderFunc) Build(_ context.Context, req BuildRequest) (Measurement, error) {
+	return f(req.Jobs), nil
+}

@@ -147,7 +147,8 @@ func TestTuneEndToEnd(t *testing.T) {
 		if tr.Jobs > 8 && tr.Status != "overloaded" {
 			t.Errorf("-j%d with %d distcc failures has status %s", tr.Jobs, tr.DistccFailures, tr.Status)
 		}
-		if tr.Jobs <= 8 && tr.Status != "ok" {
+		// Slow builds at low N may be aborted early, as lower bounds.
+		if tr.Jobs <= 8 && tr.Status != "ok" && tr.Status != "aborted" {
 			t.Errorf("-j%d has status %s (%s)", tr.Jobs, tr.Status, tr.Reason)
 		}
 		if tr.Status == "ok" && (tr.WallSeconds < 0.1 || tr.MaxTempC != nil || tr.StartedAt.IsZero()) {

@@ -27,6 +27,7 @@ type options struct {
 	budget         int
 	strategy       string
 	maxLoad        float64
+	noEarlyAbort   bool
 	load           int
 	prepare        string
 	timeout        time.Duration
@@ -57,6 +58,7 @@ func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.IntVar(&o.budget, "budget", tuner.DefaultBudget, "most `builds` to run, repeats included, e.g. --budget 12")
 	fs.StringVar(&o.strategy, "strategy", string(tuner.Golden), "search `method`: golden (golden-section from N0, noise-aware)\nor grid (evenly spaced N, like hyperfine --parameter-scan)")
 	fs.Float64Var(&o.maxLoad, "max-load", 0, "mark a build overloaded when the load average goes above `L`, e.g. --max-load 8 (default: no limit)")
+	fs.BoolVar(&o.noEarlyAbort, "no-early-abort", false, "let every build finish; by default a build 15% slower than the best so far\nis stopped and kept as a lower bound (status aborted)")
 	fs.IntVar(&o.load, "load", cpus, "the make -l `M` value passed with every build and recommended, e.g. --load 2;\n0 leaves -l out")
 	fs.StringVar(&o.prepare, "prepare", "", "`command` run with sh -c before every build and not timed,\ne.g. --prepare \"make clean\" or --prepare \"make clean && ccache -C\"")
 	fs.DurationVar(&o.timeout, "timeout", 0, "stop a build that runs longer than `DURATION` and record it as timeout, e.g. --timeout 20m (default: no limit)")
@@ -281,7 +283,8 @@ func tune(ctx context.Context, o options, f farm, stdout, stderr io.Writer) erro
 	settings := tuner.Settings{
 		FormulaJobs: p.formulaN, Min: p.minJobs, Max: p.maxJobs, Load: p.load,
 		Budget: p.budget, Strategy: p.strategy, Tolerance: p.tolerance, MaxLoad: p.maxLoad,
-		OnStart: func(jobs, index int) { out.buildStart(jobs, index, p.budget) },
+		NoEarlyAbort: o.noEarlyAbort,
+		OnStart:      func(jobs, index int) { out.buildStart(jobs, index, p.budget) },
 		OnTrial: func(trials []tuner.Trial) error {
 			out.buildDone(trials[len(trials)-1])
 			rep.Trials = trials

@@ -1,0 +1,233 @@
+package tuner
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/jtune/jtune/model"
+)
+
+// Bayes is Bayesian optimisation on a Gaussian-process model of log build
+// time: after a small start design it builds the N with the largest
+// expected improvement, and stops when no N is expected to improve on the
+// best by more than the tolerance.
+const Bayes Strategy = "bayes"
+
+// bayesSeed fixes the model's restarts, so the next N is a pure function
+// of the trials.
+const bayesSeed1, bayesSeed2 = 1, 2
+
+// startDesign is where Bayesian search begins: the formula's N0, then one
+// point at twice it and one at half of it. The high point stays below the
+// top quarter of the range, where overload is most likely.
+func startDesign(sp Space) []int {
+	clamp := func(n int) int { return min(max(n, sp.Min), sp.Max) }
+	n0 := clamp(sp.Start)
+	high := min(2*n0, sp.Min+int(math.Round(0.75*float64(sp.Max-sp.Min))))
+	low := clamp(int(math.Round(float64(n0) / 2)))
+	var pts []int
+	for _, n := range []int{n0, clamp(high), low} {
+		if !slices.Contains(pts, n) {
+			pts = append(pts, n)
+		}
+	}
+	return pts
+}
+
+// modelObservations turns trials into what the model understands: ok
+// builds are times, timeouts and aborted builds are lower bounds, and
+// failed or overloaded builds are infeasible.
+func modelObservations(trials []Trial) []model.Observation {
+	var obs []model.Observation
+	for _, t := range trials {
+		switch {
+		case t.Status == StatusOK:
+			obs = append(obs, model.Observation{Jobs: t.Jobs, Seconds: t.WallSeconds})
+		case t.Status == StatusTimeout || t.Status == StatusAborted:
+			obs = append(obs, model.Observation{Jobs: t.Jobs, Seconds: t.WallSeconds, Censored: true})
+		case t.Status.caps():
+			obs = append(obs, model.Observation{Jobs: t.Jobs, Infeasible: true})
+		}
+	}
+	return obs
+}
+
+func fitModel(trials []Trial, sp Space) (*model.GP, error) {
+	return model.FitGP(modelObservations(trials), model.GPSettings{
+		Rand:  rand.New(rand.NewPCG(bayesSeed1, bayesSeed2)),
+		Noise: sp.Noise,
+	})
+}
+
+// NextBayes chooses the next N by expected improvement of log build time
+// over every feasible integer N of the range. EI in log space is a
+// relative improvement, so the stopping rule compares it with the
+// tolerance directly.
+func NextBayes(trials []Trial, sp Space) (int, bool) {
+	o := observe(trials)
+	if o.builds >= sp.Budget {
+		return 0, true
+	}
+	for _, n := range startDesign(sp) {
+		if _, known := o.value(n); !known {
+			return n, false
+		}
+	}
+	gp, err := fitModel(trials, sp)
+	if err != nil {
+		// No clean time yet (every start point failed or was cut short):
+		// fall back to the bracket search, which handles caps.
+		return NextGolden(trials, sp)
+	}
+	best := gp.BestObservedLog()
+	feasible := feasibility(trials, o)
+	lo, hi := bracket(o, sp)
+	bestN, bestScore, maxEI := 0, math.Inf(-1), math.Inf(-1)
+	for n := lo; n <= hi && gp.Feasible(n); n++ {
+		mu, sigma := gp.PredictLog(n)
+		ei := model.LogExpectedImprovement(mu, sigma, best)
+		maxEI = math.Max(maxEI, ei)
+		if score := ei + math.Log(feasible(n)); score > bestScore {
+			bestN, bestScore = n, score
+		}
+	}
+	// The stopping rule ignores the risk of failure: an N just below a
+	// failure wall can still be worth a build, and the weighting above
+	// already makes the search approach the wall in halving steps.
+	if bestN == 0 || maxEI < math.Log(math.Log1p(sp.tolerance())) {
+		return 0, true
+	}
+	return bestN, false
+}
+
+// bracket is the range of N that can still hold the optimum of a
+// unimodal curve: strictly between the nearest N on each side of the best
+// build that were clearly slower than it. Without it, a build cut short
+// far below the optimum looks to the model like a point to explore.
+func bracket(o observations, sp Space) (lo, hi int) {
+	lo, hi = sp.Min, min(sp.Max, o.capAt-1)
+	bestN, best := 0, math.Inf(1)
+	for n, ts := range o.times {
+		if n < o.capAt && mean(ts) < best {
+			bestN, best = n, mean(ts)
+		}
+	}
+	if bestN == 0 {
+		return lo, hi
+	}
+	slower := best * (1 + 2*o.noise(sp.Noise))
+	for n := range o.times {
+		if v, _ := o.value(n); v > slower {
+			lo, hi = tighten(lo, hi, n, bestN)
+		}
+	}
+	for n, lb := range o.lowerBound {
+		if lb > slower {
+			lo, hi = tighten(lo, hi, n, bestN)
+		}
+	}
+	return lo, hi
+}
+
+func tighten(lo, hi, slowN, bestN int) (int, int) {
+	if slowN < bestN {
+		return max(lo, slowN+1), hi
+	}
+	return lo, min(hi, slowN-1)
+}
+
+// feasibility is the probability that a build at n does not fail or
+// overload. It is 1 up to the highest N that built without failing, 0 from
+// the lowest N that failed, and falls linearly in between. Weighting EI
+// by it makes the search bisect towards a failure wall instead of walking
+// down from it one N at a time.
+func feasibility(trials []Trial, o observations) func(n int) float64 {
+	highestOK := 0
+	for _, t := range trials {
+		if t.counts() && !t.Status.caps() && t.Jobs < o.capAt {
+			highestOK = max(highestOK, t.Jobs)
+		}
+	}
+	return func(n int) float64 {
+		switch {
+		case n <= highestOK || o.capAt == math.MaxInt:
+			return 1
+		case n >= o.capAt:
+			return 0
+		}
+		return float64(o.capAt-n) / float64(o.capAt-highestOK)
+	}
+}
+
+func (sp Space) tolerance() float64 {
+	if sp.Tolerance > 0 {
+		return sp.Tolerance
+	}
+	return 0.01
+}
+
+// supportedSD is the largest posterior standard deviation of log time at
+// which the model's estimate for an N is trusted enough to recommend it.
+const supportedSD = 0.05
+
+// RecommendBayes recommends from the model: the smallest N whose posterior
+// mean is within the tolerance of the lowest posterior mean, among N that
+// lie within the span of clean builds, are feasible and whose estimate is
+// precise. It also gives the interval of N that could plausibly be the
+// best. ok is false when the model cannot be fitted.
+func RecommendBayes(trials []Trial, sp Space, load int) (Recommendation, bool) {
+	o := observe(trials)
+	lo, hi := math.MaxInt, 0
+	for n := range o.times {
+		if n < o.capAt {
+			lo, hi = min(lo, n), max(hi, n)
+		}
+	}
+	if hi == 0 {
+		return Recommendation{}, false
+	}
+	gp, err := fitModel(trials, sp)
+	if err != nil {
+		return Recommendation{}, false
+	}
+	type est struct {
+		n         int
+		mu, sigma float64
+	}
+	var ests []est
+	minMu := math.Inf(1)
+	for n := lo; n <= hi; n++ {
+		mu, sigma := gp.PredictLog(n)
+		if sigma > supportedSD && o.samples(n) == 0 {
+			continue
+		}
+		ests = append(ests, est{n, mu, sigma})
+		minMu = math.Min(minMu, mu)
+	}
+	tol := math.Log1p(sp.tolerance())
+	var pick est
+	plausibleLo, plausibleHi := 0, 0
+	for _, e := range ests {
+		if pick.n == 0 && e.mu <= minMu+tol {
+			pick = e
+		}
+		if e.mu-2*e.sigma <= minMu {
+			if plausibleLo == 0 {
+				plausibleLo = e.n
+			}
+			plausibleHi = e.n
+		}
+	}
+	rec := Recommendation{
+		Jobs: pick.n, Load: load, ExpectedSeconds: math.Exp(pick.mu),
+		PlausibleJobs: []int{plausibleLo, plausibleHi},
+	}
+	rec.Reason = fmt.Sprintf("the model puts -j%d within %.3g%% of the fastest predicted time (%.1f s); the best N is plausibly in -j%d..-j%d",
+		pick.n, sp.tolerance()*100, math.Exp(minMu), plausibleLo, plausibleHi)
+	if o.capAt != math.MaxInt {
+		rec.Reason += fmt.Sprintf("; -j%d and above are capped by a failed or overloaded build", o.capAt)
+	}
+	return rec, true
+}
