@@ -96,7 +96,7 @@ func NextBayes(trials []Trial, sp Space) (int, bool) {
 	// The stopping rule ignores the risk of failure: an N just below a
 	// failure wall can still be worth a build, and the weighting above
 	// already makes the search approach the wall in halving steps.
-	if bestN == 0 || maxEI < math.Log(math.Log1p(sp.tolerance())) {
+	if bestN == 0 || (o.builds >= minBayesBuilds && maxEI < math.Log(math.Log1p(sp.tolerance())/stopFraction)) {
 		return 0, true
 	}
 	return bestN, false
@@ -168,66 +168,76 @@ func (sp Space) tolerance() float64 {
 	return 0.01
 }
 
+// stopFraction divides the tolerance for the stopping rule: the model's
+// own uncertainty is optimistic after a few builds, so it stops only when
+// the expected gain is well below what the user cares about.
+const stopFraction = 3
+
+// minBayesBuilds is the fewest builds before the stopping rule may end the
+// search: three start points and three chosen by the model. A smooth model
+// fitted to fewer points misses kinks such as the cliff where the master
+// saturates.
+const minBayesBuilds = 7
+
 // supportedSD is the largest posterior standard deviation of log time at
 // which the model's estimate for an N is trusted enough to recommend it.
 const supportedSD = 0.05
 
-// RecommendBayes recommends from the model: the smallest N whose posterior
-// mean is within the tolerance of the lowest posterior mean, among N that
-// lie within the span of clean builds, are feasible and whose estimate is
-// precise. It also gives the interval of N that could plausibly be the
-// best. ok is false when the model cannot be fitted.
-func RecommendBayes(trials []Trial, sp Space, load int) (Recommendation, bool) {
-	o := observe(trials)
-	lo, hi := math.MaxInt, 0
-	for n := range o.times {
-		if n < o.capAt {
-			lo, hi = min(lo, n), max(hi, n)
+// nearBuilt reports whether a clean build ran at n or within 10% of it:
+// the model interpolates well there, while far from any build a smooth
+// fit can look flat where the real curve is not.
+func nearBuilt(o observations, n int) bool {
+	for m := range o.times {
+		if math.Abs(math.Log(float64(n)/float64(m))) <= 0.1 {
+			return true
 		}
 	}
-	if hi == 0 {
-		return Recommendation{}, false
+	return false
+}
+
+// RecommendBayes recommends like Recommend, from the measured times:
+// with a handful of builds around a kink (a failure wall, the point where
+// the master saturates) the smooth model can sit several percent off a
+// measured time, which is more than the tolerance. The model adds the
+// interval of N that could plausibly be the best: feasible N near a clean
+// build whose posterior mean, less two standard deviations, is below the
+// lowest posterior mean. ok is false when there is no clean build.
+func RecommendBayes(trials []Trial, sp Space, load int) (Recommendation, bool) {
+	rec, ok := Recommend(trials, sp.tolerance(), load)
+	if !ok {
+		return rec, false
 	}
 	gp, err := fitModel(trials, sp)
 	if err != nil {
-		return Recommendation{}, false
+		return rec, true
 	}
-	type est struct {
+	o := observe(trials)
+	type estimate struct {
 		n         int
 		mu, sigma float64
 	}
-	var ests []est
+	var ests []estimate
 	minMu := math.Inf(1)
-	for n := lo; n <= hi; n++ {
-		mu, sigma := gp.PredictLog(n)
-		if sigma > supportedSD && o.samples(n) == 0 {
+	for n := sp.Min; n <= sp.Max && n < o.capAt; n++ {
+		if !nearBuilt(o, n) {
 			continue
 		}
-		ests = append(ests, est{n, mu, sigma})
+		mu, sigma := gp.PredictLog(n)
+		ests = append(ests, estimate{n, mu, sigma})
 		minMu = math.Min(minMu, mu)
 	}
-	tol := math.Log1p(sp.tolerance())
-	var pick est
-	plausibleLo, plausibleHi := 0, 0
+	lo, hi := 0, 0
 	for _, e := range ests {
-		if pick.n == 0 && e.mu <= minMu+tol {
-			pick = e
-		}
 		if e.mu-2*e.sigma <= minMu {
-			if plausibleLo == 0 {
-				plausibleLo = e.n
+			if lo == 0 {
+				lo = e.n
 			}
-			plausibleHi = e.n
+			hi = e.n
 		}
 	}
-	rec := Recommendation{
-		Jobs: pick.n, Load: load, ExpectedSeconds: math.Exp(pick.mu),
-		PlausibleJobs: []int{plausibleLo, plausibleHi},
-	}
-	rec.Reason = fmt.Sprintf("the model puts -j%d within %.3g%% of the fastest predicted time (%.1f s); the best N is plausibly in -j%d..-j%d",
-		pick.n, sp.tolerance()*100, math.Exp(minMu), plausibleLo, plausibleHi)
-	if o.capAt != math.MaxInt {
-		rec.Reason += fmt.Sprintf("; -j%d and above are capped by a failed or overloaded build", o.capAt)
+	if lo > 0 {
+		rec.PlausibleJobs = []int{min(lo, rec.Jobs), max(hi, rec.Jobs)}
+		rec.Reason += fmt.Sprintf("; the model puts the best N in -j%d..-j%d", rec.PlausibleJobs[0], rec.PlausibleJobs[1])
 	}
 	return rec, true
 }

@@ -45,6 +45,7 @@ type reportSettings struct {
 	Tolerance      float64 `json:"tolerance"`
 	MaxLoad        float64 `json:"max_load"`
 	TimeoutSeconds float64 `json:"timeout_seconds"`
+	EarlyAbort     bool    `json:"early_abort"`
 	Prepare        string  `json:"prepare"`
 	LocalCPUs      int     `json:"local_cpus"`
 }
@@ -60,7 +61,7 @@ func newReport(p plan) *report {
 		SlotSum: p.farm.slotSum(), FormulaJobs: p.formulaN, Formula: p.formula, Load: p.load,
 		Settings: reportSettings{
 			Strategy: string(p.strategy), MinJobs: p.minJobs, MaxJobs: p.maxJobs, Budget: p.budget,
-			Tolerance: p.tolerance, MaxLoad: p.maxLoad, TimeoutSeconds: p.timeout.Seconds(),
+			Tolerance: p.tolerance, MaxLoad: p.maxLoad, TimeoutSeconds: p.timeout.Seconds(), EarlyAbort: p.earlyAbort,
 			Prepare: p.prepare, LocalCPUs: p.localCPUs,
 		},
 		Trials: []tuner.Trial{}, Outcome: "running", Warnings: []string{},

@@ -56,7 +56,7 @@ func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.IntVar(&o.minJobs, "min", 0, "smallest `N` to try, e.g. --min 4 (default: this machine's CPUs)")
 	fs.IntVar(&o.maxJobs, "max", 0, "largest `N` to try, e.g. --max 64 (default: max(4 x N0, distcc slot sum))")
 	fs.IntVar(&o.budget, "budget", tuner.DefaultBudget, "most `builds` to run, repeats included, e.g. --budget 12")
-	fs.StringVar(&o.strategy, "strategy", string(tuner.Golden), "search `method`: golden (golden-section from N0, noise-aware)\nor grid (evenly spaced N, like hyperfine --parameter-scan)")
+	fs.StringVar(&o.strategy, "strategy", string(tuner.Golden), "search `method`: golden (golden-section from N0, noise-aware),\ngrid (evenly spaced N, like hyperfine --parameter-scan)\nor bayes (Gaussian-process model, expected improvement)")
 	fs.Float64Var(&o.maxLoad, "max-load", 0, "mark a build overloaded when the load average goes above `L`, e.g. --max-load 8 (default: no limit)")
 	fs.BoolVar(&o.noEarlyAbort, "no-early-abort", false, "let every build finish; by default a build 15% slower than the best so far\nis stopped and kept as a lower bound (status aborted)")
 	fs.IntVar(&o.load, "load", cpus, "the make -l `M` value passed with every build and recommended, e.g. --load 2;\n0 leaves -l out")
@@ -81,6 +81,7 @@ the rule of thumb N0 = 2 x total cores + 1 and prints MAKEOPTS="-jN -lM".
 
 Usage:
   jtune [flags] -- COMMAND [ARG...]
+  jtune simulate --help      predict and tune builds on a simulated farm
 
 N reaches the build three ways: {N} and {M} in any argument are replaced by
 the job and load values; if there is no placeholder and COMMAND is make,
@@ -112,6 +113,9 @@ func printUsage(w io.Writer, fs *pflag.FlagSet) {
 // run is jtune without the process around it: it parses args, tunes, and
 // writes the result to stdout and progress to stderr.
 func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "simulate" {
+		return runSimulate(args[1:], stdout, stderr)
+	}
 	var o options
 	fs := newFlagSet(&o, stderr)
 	if err := fs.Parse(args); err != nil {
@@ -222,15 +226,17 @@ type plan struct {
 	tolerance float64
 	maxLoad   float64
 	timeout   time.Duration
-	prepare   string
-	command   []string
-	statePath string
+	// earlyAbort stops builds already clearly slower than the best.
+	earlyAbort bool
+	prepare    string
+	command    []string
+	statePath  string
 }
 
 func makePlan(o options, f farm, localCPUs int) (plan, error) {
 	p := plan{
 		farm: f, localCPUs: localCPUs, load: o.load, strategy: tuner.Strategy(o.strategy),
-		budget: o.budget, tolerance: o.tolerance, maxLoad: o.maxLoad, timeout: o.timeout,
+		budget: o.budget, tolerance: o.tolerance, maxLoad: o.maxLoad, timeout: o.timeout, earlyAbort: !o.noEarlyAbort,
 		prepare: o.prepare, command: o.command, statePath: o.state,
 	}
 	p.formulaN, p.formula = f.formula(p.localCPUs, o.cores)
@@ -283,7 +289,7 @@ func tune(ctx context.Context, o options, f farm, stdout, stderr io.Writer) erro
 	settings := tuner.Settings{
 		FormulaJobs: p.formulaN, Min: p.minJobs, Max: p.maxJobs, Load: p.load,
 		Budget: p.budget, Strategy: p.strategy, Tolerance: p.tolerance, MaxLoad: p.maxLoad,
-		NoEarlyAbort: o.noEarlyAbort,
+		NoEarlyAbort: !p.earlyAbort,
 		OnStart:      func(jobs, index int) { out.buildStart(jobs, index, p.budget) },
 		OnTrial: func(trials []tuner.Trial) error {
 			out.buildDone(trials[len(trials)-1])

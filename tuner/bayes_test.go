@@ -1,0 +1,128 @@
+package tuner
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func TestStartDesign(t *testing.T) {
+	tests := []struct {
+		name string
+		sp   Space
+		want []int
+	}{
+		{"formula, twice it, half of it", Space{Min: 2, Max: 52, Start: 13}, []int{13, 26, 7}},
+		// The high point stays out of the top quarter, where overload is
+		// most likely.
+		{"never the top of the range", Space{Min: 2, Max: 20, Start: 13}, []int{13, 16, 7}},
+		{"formula above the range is clamped", Space{Min: 2, Max: 10, Start: 13}, []int{10, 8, 5}},
+		{"tiny range", Space{Min: 3, Max: 4, Start: 9}, []int{4, 3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := startDesign(tt.sp); !slices.Equal(got, tt.want) {
+				t.Errorf("startDesign = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNextBayes(t *testing.T) {
+	sp := Space{Min: 2, Max: 52, Start: 13, Budget: 8, Noise: 0.02}
+	curve := func(n int) float64 { return 60 + 2400/float64(n) + 0.5*float64(n) }
+	tests := []struct {
+		name     string
+		trials   []Trial
+		check    func(n int) bool
+		wantDone bool
+	}{
+		{"starts at the formula", nil, func(n int) bool { return n == 13 }, false},
+		{"then the start design", []Trial{ok(13, curve(13))}, func(n int) bool { return n == 26 }, false},
+		// The curve still falls at 26, so the model looks above it, but
+		// not past the top of the range.
+		{"explores where the curve falls", []Trial{ok(13, curve(13)), ok(26, curve(26)), ok(7, curve(7))},
+			func(n int) bool { return n > 26 && n <= 52 }, false},
+		// An aborted build far below the best bounds the bracket: nothing
+		// at or below it is worth a build.
+		{"a slow build bounds the search", []Trial{ok(13, curve(13)), ok(26, curve(26)), {Jobs: 7, Status: StatusAborted, Measurement: Measurement{WallSeconds: 200}}},
+			func(n int) bool { return n > 7 }, false},
+		{"never at or above a failure", []Trial{ok(13, curve(13)), over(26), ok(7, curve(7))},
+			func(n int) bool { return n < 26 }, false},
+		{"budget spent", []Trial{ok(13, 1), ok(26, 1), ok(7, 1), ok(8, 1), ok(9, 1), ok(10, 1), ok(11, 1), ok(12, 1)}, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n, done := NextBayes(tt.trials, sp)
+			if done != tt.wantDone || (!done && !tt.check(n)) {
+				t.Errorf("NextBayes = (%d, %v)", n, done)
+			}
+			// Pure: the same trials give the same answer.
+			if n2, done2 := NextBayes(tt.trials, sp); n2 != n || done2 != done {
+				t.Errorf("second call gave (%d, %v), first (%d, %v)", n2, done2, n, done)
+			}
+		})
+	}
+}
+
+func TestNextBayesStopsWhenNothingIsLeftToGain(t *testing.T) {
+	// A flat curve measured densely: no N can improve by 3%.
+	var trials []Trial
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, n := range []int{13, 26, 7, 20, 30, 40, 35} {
+		trials = append(trials, ok(n, 100*(1+0.002*rng.NormFloat64())))
+	}
+	if n, done := NextBayes(trials, Space{Min: 7, Max: 40, Start: 13, Budget: 20, Noise: 0.02, Tolerance: 0.03}); !done {
+		t.Errorf("NextBayes went on to -j%d on a flat, densely measured curve", n)
+	}
+}
+
+func TestFeasibility(t *testing.T) {
+	trials := []Trial{ok(10, 50), ok(20, 40), over(30)}
+	p := feasibility(trials, observe(trials))
+	for _, c := range []struct {
+		n    int
+		want float64
+	}{{5, 1}, {20, 1}, {25, 0.5}, {29, 0.1}, {30, 0}, {40, 0}} {
+		if got := p(c.n); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("feasibility(%d) = %g, want %g", c.n, got, c.want)
+		}
+	}
+}
+
+func TestRecommendBayesGivesAPlausibleInterval(t *testing.T) {
+	curve := func(n int) float64 { return 60 + 2400/float64(n) + 0.5*float64(n) }
+	var trials []Trial
+	for _, n := range []int{13, 26, 7, 52, 69, 80, 60} {
+		trials = append(trials, ok(n, curve(n)))
+	}
+	rec, ok := RecommendBayes(trials, Space{Min: 2, Max: 100, Start: 13, Budget: 20, Noise: 0.02}, 2)
+	if !ok || len(rec.PlausibleJobs) != 2 {
+		t.Fatalf("RecommendBayes = %+v, %v", rec, ok)
+	}
+	lo, hi := rec.PlausibleJobs[0], rec.PlausibleJobs[1]
+	if lo > rec.Jobs || hi < rec.Jobs || lo > 69 || hi < 60 {
+		t.Errorf("plausible -j%d..-j%d around -j%d does not cover the true best -j69", lo, hi, rec.Jobs)
+	}
+}
+
+// BenchmarkNextBayes is one step of Bayesian search: a model fit and the
+// acquisition over 1,000 candidate N, at 40 observations.
+func BenchmarkNextBayes(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	var trials []Trial
+	for i := range 40 {
+		n := 13 + 25*(i-1) // the start design 13, 26, 7 first, then spread
+		switch i {
+		case 0, 1, 2:
+			n = []int{13, 26, 7}[i]
+		}
+		trials = append(trials, ok(n, (60+24000/float64(n)+0.05*float64(n))*(1+0.01*rng.NormFloat64())))
+	}
+	sp := Space{Min: 1, Max: 1000, Start: 13, Budget: 100, Noise: 0.02}
+	b.ReportAllocs()
+	for b.Loop() {
+		NextBayes(trials, sp)
+	}
+}
