@@ -19,21 +19,33 @@ const Bayes Strategy = "bayes"
 // of the trials.
 const bayesSeed1, bayesSeed2 = 1, 2
 
-// startDesign is where Bayesian search begins: the formula's N0, then one
-// point at twice it and one at half of it. The high point stays below the
-// top quarter of the range, where overload is most likely.
-func startDesign(sp Space) []int {
+// startDesign is where Bayesian search begins, before the model has
+// enough points: the formula's N0, then half of it, then a step of two in
+// whichever direction was faster, a quarter or twice N0. Going down first
+// is cheaper and safer, since the formula tends to overshoot on a small
+// master; going up stays out of the top quarter of the range, where
+// overload is most likely.
+func startDesign(o observations, sp Space) []int {
 	clamp := func(n int) int { return min(max(n, sp.Min), sp.Max) }
+	half := func(n int) int { return clamp(int(math.Round(float64(n) / 2))) }
 	n0 := clamp(sp.Start)
-	high := min(2*n0, sp.Min+int(math.Round(0.75*float64(sp.Max-sp.Min))))
-	low := clamp(int(math.Round(float64(n0) / 2)))
-	var pts []int
-	for _, n := range []int{n0, clamp(high), low} {
-		if !slices.Contains(pts, n) {
-			pts = append(pts, n)
+	pts := []int{n0, half(n0)}
+	f0, known0 := o.value(n0)
+	fh, knownH := o.value(pts[1])
+	if known0 && knownH {
+		next := half(pts[1])
+		if f0 <= fh {
+			next = min(2*n0, sp.Min+int(math.Round(0.75*float64(sp.Max-sp.Min))))
+		}
+		pts = append(pts, clamp(next))
+	}
+	var uniq []int
+	for _, n := range pts {
+		if !slices.Contains(uniq, n) {
+			uniq = append(uniq, n)
 		}
 	}
-	return pts
+	return uniq
 }
 
 // modelObservations turns trials into what the model understands: ok
@@ -70,7 +82,7 @@ func NextBayes(trials []Trial, sp Space) (int, bool) {
 	if o.builds >= sp.Budget {
 		return 0, true
 	}
-	for _, n := range startDesign(sp) {
+	for _, n := range startDesign(o, sp) {
 		if _, known := o.value(n); !known {
 			return n, false
 		}

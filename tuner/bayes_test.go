@@ -8,21 +8,26 @@ import (
 )
 
 func TestStartDesign(t *testing.T) {
+	sp := Space{Min: 2, Max: 52, Start: 13}
 	tests := []struct {
-		name string
-		sp   Space
-		want []int
+		name   string
+		sp     Space
+		trials []Trial
+		want   []int
 	}{
-		{"formula, twice it, half of it", Space{Min: 2, Max: 52, Start: 13}, []int{13, 26, 7}},
-		// The high point stays out of the top quarter, where overload is
-		// most likely.
-		{"never the top of the range", Space{Min: 2, Max: 20, Start: 13}, []int{13, 16, 7}},
-		{"formula above the range is clamped", Space{Min: 2, Max: 10, Start: 13}, []int{10, 8, 5}},
-		{"tiny range", Space{Min: 3, Max: 4, Start: 9}, []int{4, 3}},
+		{"formula and half of it first", sp, nil, []int{13, 7}},
+		{"half was faster: a quarter next", sp, []Trial{ok(13, 100), ok(7, 90)}, []int{13, 7, 4}},
+		{"formula was faster: twice it next", sp, []Trial{ok(13, 100), ok(7, 120)}, []int{13, 7, 26}},
+		// Going up stays out of the top quarter of the range, where
+		// overload is most likely.
+		{"never the top of the range", Space{Min: 2, Max: 20, Start: 13}, []Trial{ok(13, 100), ok(7, 120)}, []int{13, 7, 16}},
+		{"a failed formula counts as slow", sp, []Trial{failed(13), ok(7, 120)}, []int{13, 7, 4}},
+		{"formula above the range is clamped", Space{Min: 2, Max: 10, Start: 13}, nil, []int{10, 5}},
+		{"tiny range", Space{Min: 3, Max: 4, Start: 9}, []Trial{ok(4, 10), ok(3, 12)}, []int{4, 3}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := startDesign(tt.sp); !slices.Equal(got, tt.want) {
+			if got := startDesign(observe(tt.trials), tt.sp); !slices.Equal(got, tt.want) {
 				t.Errorf("startDesign = %v, want %v", got, tt.want)
 			}
 		})
@@ -39,16 +44,16 @@ func TestNextBayes(t *testing.T) {
 		wantDone bool
 	}{
 		{"starts at the formula", nil, func(n int) bool { return n == 13 }, false},
-		{"then the start design", []Trial{ok(13, curve(13))}, func(n int) bool { return n == 26 }, false},
+		{"then the start design", []Trial{ok(13, curve(13))}, func(n int) bool { return n == 7 }, false},
 		// The curve still falls at 26, so the model looks above it, but
 		// not past the top of the range.
-		{"explores where the curve falls", []Trial{ok(13, curve(13)), ok(26, curve(26)), ok(7, curve(7))},
+		{"explores where the curve falls", []Trial{ok(13, curve(13)), ok(7, curve(7)), ok(26, curve(26))},
 			func(n int) bool { return n > 26 && n <= 52 }, false},
 		// An aborted build far below the best bounds the bracket: nothing
 		// at or below it is worth a build.
-		{"a slow build bounds the search", []Trial{ok(13, curve(13)), ok(26, curve(26)), {Jobs: 7, Status: StatusAborted, Measurement: Measurement{WallSeconds: 200}}},
+		{"a slow build bounds the search", []Trial{ok(13, curve(13)), {Jobs: 7, Status: StatusAborted, Measurement: Measurement{WallSeconds: 1.15 * curve(13)}}, ok(26, curve(26))},
 			func(n int) bool { return n > 7 }, false},
-		{"never at or above a failure", []Trial{ok(13, curve(13)), over(26), ok(7, curve(7))},
+		{"never at or above a failure", []Trial{ok(13, curve(13)), ok(7, curve(7)), over(26)},
 			func(n int) bool { return n < 26 }, false},
 		{"budget spent", []Trial{ok(13, 1), ok(26, 1), ok(7, 1), ok(8, 1), ok(9, 1), ok(10, 1), ok(11, 1), ok(12, 1)}, nil, true},
 	}

@@ -201,7 +201,7 @@ type benchFarm struct {
 	n0      int
 	lo, hi  int
 	truth   map[int]float64 // noise-free seconds by N
-	failing map[int]bool    // N whose noise-free build has distcc failures
+	failing map[int]bool    // N whose noise-free build jtune would call overloaded
 	best    float64         // fastest noise-free time among N that do not fail
 }
 
@@ -226,12 +226,18 @@ func newBenchFarm(name string, f model.Farm, noise float64) benchFarm {
 	n0, lo, hi := simRange(f)
 	b := benchFarm{name: name, farm: f, noise: noise, n0: n0, lo: lo, hi: hi,
 		truth: map[int]float64{}, failing: map[int]bool{}, best: math.Inf(1)}
+	// A build fails when the tuner itself would call it overloaded: a few
+	// fallbacks to a local compile are part of a normal distcc build.
+	mostBelow := 0
 	for _, r := range f.Curve(lo, hi) {
+		below := []tuner.Trial{{Jobs: r.Jobs - 1, Status: tuner.StatusOK, Measurement: tuner.Measurement{DistccFailures: mostBelow}}}
+		status, _ := tuner.Classify(tuner.Measurement{DistccFailures: r.Failures}, r.Jobs, below, 0)
 		b.truth[r.Jobs] = r.Seconds
-		b.failing[r.Jobs] = r.Failures > 0
-		if r.Failures == 0 {
+		b.failing[r.Jobs] = status != tuner.StatusOK
+		if !b.failing[r.Jobs] {
 			b.best = math.Min(b.best, r.Seconds)
 		}
+		mostBelow = max(mostBelow, r.Failures)
 	}
 	return b
 }
