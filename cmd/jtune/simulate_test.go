@@ -114,3 +114,30 @@ func TestBenchHarness(t *testing.T) {
 		t.Errorf("markdown table:\n%s", md.String())
 	}
 }
+
+// TestBayesOnSimulatedFarms tunes the seed farm and one random farm of
+// each shape with fixed seeds: Bayesian search must land within 2% of the
+// true best in most sessions, within its budget, and never on a failing N.
+func TestBayesOnSimulatedFarms(t *testing.T) {
+	seed, err := model.LoadFarm(seedFarmFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	farms := benchFarms(seed, 4) // the seed farm, then unimodal, plateau and wall
+	hits, runs := 0, 0
+	for _, bf := range farms {
+		for s := uint64(1); s <= 4; s++ {
+			r := benchOne(bf, tuner.Bayes, 8, s)
+			runs++
+			if r.hit {
+				hits++
+			}
+			if r.failed || r.builds > 8 {
+				t.Errorf("%s, seed %d: %+v", bf.name, s, r)
+			}
+		}
+	}
+	if rate := float64(hits) / float64(runs); rate < 0.75 {
+		t.Errorf("bayes hit the best N in %d of %d sessions", hits, runs)
+	}
+}
