@@ -96,6 +96,9 @@ func NextBayes(trials []Trial, sp Space) (int, bool) {
 	best := gp.BestObservedLog()
 	feasible := feasibility(trials, o)
 	lo, hi := bracket(o, sp)
+	if n, ok := gapStep(o, lo, hi); ok {
+		return n, false
+	}
 	bestN, bestScore, maxEI := 0, math.Inf(-1), math.Inf(-1)
 	for n := lo; n <= hi && gp.Feasible(n); n++ {
 		mu, sigma := gp.PredictLog(n)
@@ -148,6 +151,51 @@ func tighten(lo, hi, slowN, bestN int) (int, int) {
 		return max(lo, slowN+1), hi
 	}
 	return lo, min(hi, slowN-1)
+}
+
+// maxGapRatio is the widest ratio between the best build's N and its
+// nearest built neighbour that Bayesian search leaves to the model. A
+// smooth model rounds off kinks, such as the cliff where the master
+// saturates, inside wider gaps; a golden-section step into the gap finds
+// them.
+const maxGapRatio = 1.2
+
+// gapStep returns a golden-section point between the best build and its
+// farther neighbour inside the bracket, while that gap is wider than
+// maxGapRatio.
+func gapStep(o observations, lo, hi int) (int, bool) {
+	bestN, best := 0, math.Inf(1)
+	for n, ts := range o.times {
+		if n < o.capAt && mean(ts) < best {
+			bestN, best = n, mean(ts)
+		}
+	}
+	if bestN == 0 {
+		return 0, false
+	}
+	below, above := lo-1, hi+1
+	for n := range o.times {
+		if n < bestN && n > below {
+			below = n
+		}
+		if n > bestN && n < above {
+			above = n
+		}
+	}
+	for n := range o.lowerBound {
+		if n < bestN && n > below {
+			below = n
+		}
+		if n > bestN && n < above {
+			above = n
+		}
+	}
+	below, above = max(below, lo-1), min(above, hi+1)
+	if float64(above) <= maxGapRatio*float64(bestN) && float64(bestN) <= maxGapRatio*float64(below) {
+		return 0, false
+	}
+	// The neighbours are the nearest builds, so the point is a new one.
+	return goldenPoint(below, bestN, above)
 }
 
 // feasibility is the probability that a build at n does not fail or

@@ -83,6 +83,36 @@ func TestNextBayesStopsWhenNothingIsLeftToGain(t *testing.T) {
 	}
 }
 
+func TestGapStep(t *testing.T) {
+	aborted := func(jobs int, secs float64) Trial {
+		return Trial{Jobs: jobs, Status: StatusAborted, Measurement: Measurement{WallSeconds: secs}}
+	}
+	tests := []struct {
+		name   string
+		trials []Trial
+		lo, hi int
+		want   int // 0: leave it to the model
+	}{
+		// The best build has a neighbour twice as far: the cliff could be
+		// anywhere in between, so step into the wider side.
+		{"wide gap above the best", []Trial{ok(73, 1877), ok(37, 770), ok(18, 451), aborted(8, 519)}, 9, 36, 25},
+		{"wide gap below the best", []Trial{ok(40, 100), ok(44, 101), ok(20, 130)}, 21, 43, 32},
+		{"neighbours within 20%", []Trial{ok(18, 110), ok(20, 100), ok(23, 104)}, 19, 22, 0},
+		// Nothing built below the best inside the bracket: the gap runs to
+		// the bracket's end.
+		{"open below", []Trial{ok(18, 451), ok(37, 770), ok(25, 460)}, 2, 36, 12},
+		{"no clean build", []Trial{failed(13)}, 2, 12, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := gapStep(observe(tt.trials), tt.lo, tt.hi)
+			if got != tt.want || ok != (tt.want != 0) {
+				t.Errorf("gapStep = (%d, %v), want %d", got, ok, tt.want)
+			}
+		})
+	}
+}
+
 func TestFeasibility(t *testing.T) {
 	trials := []Trial{ok(10, 50), ok(20, 40), over(30)}
 	p := feasibility(trials, observe(trials))
