@@ -11,8 +11,9 @@ import (
 
 // Bayes is Bayesian optimisation on a Gaussian-process model of log build
 // time: after a small start design it builds the N with the largest
-// expected improvement, and stops when no N is expected to improve on the
-// best by more than the tolerance.
+// expected improvement, stepping into wide gaps beside the best build
+// first, and stops when no N is expected to improve on the best by more
+// than a fraction of the tolerance.
 const Bayes Strategy = "bayes"
 
 // bayesSeed fixes the model's restarts, so the next N is a pure function
@@ -123,12 +124,7 @@ func NextBayes(trials []Trial, sp Space) (int, bool) {
 // far below the optimum looks to the model like a point to explore.
 func bracket(o observations, sp Space) (lo, hi int) {
 	lo, hi = sp.Min, min(sp.Max, o.capAt-1)
-	bestN, best := 0, math.Inf(1)
-	for n, ts := range o.times {
-		if n < o.capAt && mean(ts) < best {
-			bestN, best = n, mean(ts)
-		}
-	}
+	bestN, best := o.best()
 	if bestN == 0 {
 		return lo, hi
 	}
@@ -164,33 +160,18 @@ const maxGapRatio = 1.2
 // farther neighbour inside the bracket, while that gap is wider than
 // maxGapRatio.
 func gapStep(o observations, lo, hi int) (int, bool) {
-	bestN, best := 0, math.Inf(1)
-	for n, ts := range o.times {
-		if n < o.capAt && mean(ts) < best {
-			bestN, best = n, mean(ts)
-		}
-	}
+	bestN, _ := o.best()
 	if bestN == 0 {
 		return 0, false
 	}
 	below, above := lo-1, hi+1
-	for n := range o.times {
-		if n < bestN && n > below {
-			below = n
-		}
-		if n > bestN && n < above {
-			above = n
-		}
-	}
-	for n := range o.lowerBound {
-		if n < bestN && n > below {
-			below = n
-		}
-		if n > bestN && n < above {
-			above = n
+	for _, n := range o.built() {
+		if n < bestN {
+			below = max(below, n)
+		} else if n > bestN {
+			above = min(above, n)
 		}
 	}
-	below, above = max(below, lo-1), min(above, hi+1)
 	if float64(above) <= maxGapRatio*float64(bestN) && float64(bestN) <= maxGapRatio*float64(below) {
 		return 0, false
 	}
@@ -234,14 +215,10 @@ func (sp Space) tolerance() float64 {
 const stopFraction = 3
 
 // minBayesBuilds is the fewest builds before the stopping rule may end the
-// search: three start points and three chosen by the model. A smooth model
+// search: three start points and four chosen by the model. A smooth model
 // fitted to fewer points misses kinks such as the cliff where the master
 // saturates.
 const minBayesBuilds = 7
-
-// supportedSD is the largest posterior standard deviation of log time at
-// which the model's estimate for an N is trusted enough to recommend it.
-const supportedSD = 0.05
 
 // nearBuilt reports whether a clean build ran at n or within 10% of it:
 // the model interpolates well there, while far from any build a smooth

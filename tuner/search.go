@@ -96,6 +96,31 @@ func (o observations) value(n int) (v float64, known bool) {
 
 func (o observations) samples(n int) int { return len(o.times[n]) }
 
+// best returns the N with the fastest mean ok time below the cap, or 0.
+func (o observations) best() (n int, secs float64) {
+	secs = math.Inf(1)
+	for m, ts := range o.times {
+		if m < o.capAt && (mean(ts) < secs || mean(ts) == secs && m < n) {
+			n, secs = m, mean(ts)
+		}
+	}
+	return n, secs
+}
+
+// built lists every N with a time or a lower bound, in no order.
+func (o observations) built() []int {
+	var ns []int
+	for n := range o.times {
+		ns = append(ns, n)
+	}
+	for n := range o.lowerBound {
+		if _, dup := o.times[n]; !dup {
+			ns = append(ns, n)
+		}
+	}
+	return ns
+}
+
 // noise is the relative difference that counts as a tie: the assumed noise
 // until repeats exist, then twice the pooled relative standard deviation
 // of the repeats, never below the assumed floor of half the assumed noise.

@@ -222,8 +222,8 @@ func Run(ctx context.Context, b Builder, s Settings) (*Result, error) {
 	}
 }
 
-// recommend uses the model for model-based search, and the measured
-// times otherwise or when the model cannot be fitted.
+// recommend picks from the measured times; model-based search adds the
+// model's interval of plausible best N.
 func recommend(trials []Trial, s Settings, sp Space) (Recommendation, bool) {
 	if s.Strategy == Bayes {
 		if rec, ok := RecommendBayes(trials, sp, s.Load); ok {
