@@ -19,6 +19,7 @@ const (
 	StatusOverloaded  Status = "overloaded"  // distcc failures rose, or the load went over the limit
 	StatusInterrupted Status = "interrupted" // stopped by the user; carries no information
 	StatusAborted     Status = "aborted"     // stopped early, already clearly slower than the best; its time is a lower bound
+	StatusThermal     Status = "thermal"     // paused or stopped for heat; not a clean measurement
 )
 
 // caps reports whether a build with this status bounds the search from
@@ -35,6 +36,10 @@ type Measurement struct {
 	TimedOut    bool `json:"-"`
 	Aborted     bool `json:"-"`
 	Interrupted bool `json:"-"`
+	Thermal     bool `json:"-"` // paused at least once because the CPU was too hot
+	Critical    bool `json:"-"` // stopped at the critical temperature
+
+	PausedSeconds float64 `json:"paused_seconds"` // time the build spent paused by the thermal guard
 
 	DistccFailures int            `json:"distcc_failures"` // "failed to distribute" lines
 	DistccErrors   map[string]int `json:"distcc_errors"`   // other distcc ERROR lines by kind

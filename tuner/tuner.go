@@ -63,6 +63,10 @@ type Settings struct {
 	AbortMargin float64
 	// Prior holds trials of an earlier session to continue from.
 	Prior []Trial
+	// TimeBudget is how long this session may run. A build that past
+	// builds say would not finish in time is not started. Zero means no
+	// limit.
+	TimeBudget time.Duration
 	// Now stamps each trial's start. Nil means time.Now.
 	Now func() time.Time
 	// OnTrial is called after every build with all trials so far, so the
@@ -137,6 +141,8 @@ const (
 	Interrupted Outcome = "interrupted"  // the context was cancelled
 	Broken      Outcome = "broken"       // the first build failed: the command itself is broken
 	Aborted     Outcome = "aborted"      // a build could not be run or saved
+	OutOfTime   Outcome = "out_of_time"  // the next build would not finish within the time budget
+	Critical    Outcome = "critical"     // the CPU reached its critical temperature
 )
 
 // Result is what a session found. It is returned even with an error, so
@@ -151,6 +157,10 @@ type Result struct {
 // ErrInterrupted is returned when the context is cancelled during a
 // session.
 var ErrInterrupted = errors.New("tuner: interrupted")
+
+// ErrCriticalTemp is returned when a build reached the critical CPU
+// temperature: the session stops, whatever the search still wanted.
+var ErrCriticalTemp = errors.New("tuner: the CPU reached its critical temperature")
 
 // BrokenCommandError reports that the very first build failed, which
 // points at the command rather than at N.
@@ -174,6 +184,7 @@ func Run(ctx context.Context, b Builder, s Settings) (*Result, error) {
 	next, _ := NextFor(s.Strategy)
 	sp := Space{Min: s.Min, Max: s.Max, Start: s.FormulaJobs, Budget: s.Budget, Noise: s.Noise, Tolerance: s.Tolerance}
 	res := &Result{Trials: append([]Trial(nil), s.Prior...)}
+	started := s.Now()
 	finish := func(o Outcome, err error) (*Result, error) {
 		res.Outcome = o
 		if rec, ok := recommend(res.Trials, s, sp); ok {
@@ -192,6 +203,14 @@ func Run(ctx context.Context, b Builder, s Settings) (*Result, error) {
 		}
 		if ctx.Err() != nil {
 			return finish(Interrupted, ErrInterrupted)
+		}
+		if s.TimeBudget > 0 {
+			left := s.TimeBudget - s.Now().Sub(started)
+			if need := expectedBuild(res.Trials); need > left {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("stopped before -j%d: a build takes about %s and only %s of --time-budget is left",
+					jobs, need.Round(time.Second), max(left, 0).Round(time.Second)))
+				return finish(OutOfTime, nil)
+			}
 		}
 		if s.OnStart != nil {
 			s.OnStart(jobs, observe(res.Trials).builds+1)
@@ -216,10 +235,32 @@ func Run(ctx context.Context, b Builder, s Settings) (*Result, error) {
 		switch {
 		case t.Status == StatusInterrupted:
 			return finish(Interrupted, ErrInterrupted)
+		case m.Critical:
+			return finish(Critical, ErrCriticalTemp)
 		case first && t.Status == StatusFailed:
 			return finish(Broken, &BrokenCommandError{Jobs: jobs, ExitCode: m.ExitCode, StderrTail: m.StderrTail})
 		}
 	}
+}
+
+// expectedBuild is how long the next build will take, going by the past:
+// the longest clean build, or the longest build of any kind before there
+// is a clean one. Zero before the first build.
+func expectedBuild(trials []Trial) time.Duration {
+	var clean, any float64
+	for _, t := range trials {
+		if !t.counts() {
+			continue
+		}
+		any = math.Max(any, t.WallSeconds-t.PausedSeconds)
+		if t.Status == StatusOK {
+			clean = math.Max(clean, t.WallSeconds)
+		}
+	}
+	if clean == 0 {
+		clean = any
+	}
+	return time.Duration(clean * float64(time.Second))
 }
 
 // recommend picks from the measured times; model-based search adds the
@@ -264,6 +305,10 @@ func Classify(m Measurement, jobs int, before []Trial, maxLoad float64) (Status,
 	switch {
 	case m.Interrupted:
 		return StatusInterrupted, "stopped by the user"
+	case m.Critical:
+		return StatusThermal, "stopped at the critical CPU temperature"
+	case m.Thermal:
+		return StatusThermal, fmt.Sprintf("paused %.0f s to cool down; the time is not a clean measurement", m.PausedSeconds)
 	case m.TimedOut:
 		return StatusTimeout, fmt.Sprintf("stopped after %.0f s", m.WallSeconds)
 	case m.Aborted:

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -168,4 +169,49 @@ type builderFunc func(jobs int) Measurement
 
 func (f builderFunc) Build(_ context.Context, req BuildRequest) (Measurement, error) {
 	return f(req.Jobs), nil
+}
+
+func TestRunKeepsToTheTimeBudget(t *testing.T) {
+	now := time.Date(2026, 11, 25, 22, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	b := builderFunc(func(jobs int) Measurement {
+		now = now.Add(10 * time.Minute) // every build takes ten minutes
+		return Measurement{WallSeconds: 600}
+	})
+	s := Settings{FormulaJobs: 13, Min: 2, Max: 52, Budget: 20, NoEarlyAbort: true, TimeBudget: 35 * time.Minute, Now: clock}
+	res, err := Run(context.Background(), b, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Three builds fit in 35 minutes; a fourth would end at 40.
+	if len(res.Trials) != 3 || res.Outcome != OutOfTime {
+		t.Errorf("%d builds, outcome %s; want 3 and %s", len(res.Trials), res.Outcome, OutOfTime)
+	}
+	if len(res.Warnings) == 0 || !strings.Contains(res.Warnings[0], "--time-budget") {
+		t.Errorf("warnings %q do not say why it stopped", res.Warnings)
+	}
+}
+
+func TestRunStopsAtTheCriticalTemperature(t *testing.T) {
+	builds := 0
+	b := builderFunc(func(jobs int) Measurement {
+		builds++
+		if builds == 2 {
+			return Measurement{WallSeconds: 30, Critical: true}
+		}
+		return Measurement{WallSeconds: 100}
+	})
+	res, err := Run(context.Background(), b, Settings{FormulaJobs: 5, Min: 2, Max: 20})
+	if !errors.Is(err, ErrCriticalTemp) || res.Outcome != Critical || len(res.Trials) != 2 || res.Trials[1].Status != StatusThermal {
+		t.Fatalf("err %v, outcome %s, %d trials", err, res.Outcome, len(res.Trials))
+	}
+}
+
+func TestAThermalBuildIsMeasuredAgain(t *testing.T) {
+	// A build paused for heat is not a clean time, so the search asks for
+	// its N again.
+	trials := []Trial{{Jobs: 13, Status: StatusThermal, Measurement: Measurement{WallSeconds: 300, PausedSeconds: 120}}}
+	if n, _ := NextGolden(trials, Space{Min: 2, Max: 52, Start: 13, Budget: 8}); n != 13 {
+		t.Errorf("next N after a thermal build at -j13 is %d", n)
+	}
 }

@@ -27,8 +27,15 @@ const (
 	exitOK          = 0
 	exitFailure     = 1
 	exitUsage       = 2
+	exitCritical    = 3
 	exitInterrupted = 130
 )
+
+// criticalError means the CPU reached its critical temperature: exit 3.
+type criticalError struct{ err error }
+
+func (e criticalError) Error() string { return e.err.Error() }
+func (e criticalError) Unwrap() error { return e.err }
 
 // usageError marks a mistake on the command line: exit 2.
 type usageError struct{ err error }
@@ -49,12 +56,16 @@ var errHelp = errors.New("help shown")
 
 func exitCode(err error, stderr io.Writer) int {
 	var usage usageError
+	var critical criticalError
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return exitOK
 	case errors.Is(err, errInterrupted):
 		fmt.Fprintln(stderr, "jtune: interrupted")
 		return exitInterrupted
+	case errors.As(err, &critical):
+		fmt.Fprintf(stderr, "jtune: %v\n", err)
+		return exitCritical
 	case errors.As(err, &usage):
 		fmt.Fprintf(stderr, "jtune: %v\n", err)
 		fmt.Fprintln(stderr, "Run 'jtune --help' for usage.")

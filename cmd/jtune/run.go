@@ -34,6 +34,8 @@ type options struct {
 	tolerance      float64
 	sampleInterval time.Duration
 	state          string
+	resume         bool
+	timeBudget     time.Duration
 	json           bool
 	quiet          bool
 	noColor        bool
@@ -65,6 +67,8 @@ func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.Float64Var(&o.tolerance, "tolerance", 0.01, "recommend the smallest N within this `fraction` of the fastest build, e.g. --tolerance 0.02")
 	fs.DurationVar(&o.sampleInterval, "sample-interval", time.Second, "how often to read load, temperature and memory during a build, e.g. --sample-interval 500ms")
 	fs.StringVar(&o.state, "state", "jtune-state.json", "`file` rewritten after every build with everything measured so far;\nan existing file is kept as FILE.bak first")
+	fs.BoolVar(&o.resume, "resume", false, "continue the session in --state after a crash, power loss or Ctrl-C,\nwithout building again what finished; the command and hosts must be the same")
+	fs.DurationVar(&o.timeBudget, "time-budget", 0, "do not start a build that past builds say would not finish within `DURATION`\nof this run, e.g. --time-budget 8h (default: no limit)")
 	fs.BoolVar(&o.json, "json", false, "print the final report as JSON on stdout (progress still goes to stderr)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print no progress on stderr, only the result on stdout")
 	fs.BoolVar(&o.noColor, "no-color", false, "no colour on stderr (also when NO_COLOR is set or stderr is not a terminal)")
@@ -167,6 +171,8 @@ func (o *options) validate(fs *pflag.FlagSet) error {
 		return usagef("--sample-interval %s must be positive", o.sampleInterval)
 	case o.state == "":
 		return usagef("--state must name a file")
+	case o.timeBudget < 0:
+		return usagef("--time-budget %s must not be negative", o.timeBudget)
 	}
 	if _, err := tuner.NextFor(tuner.Strategy(o.strategy)); err != nil {
 		return usagef("--strategy %q isn't one of %s", o.strategy, strategyNames())
@@ -265,10 +271,25 @@ func tune(ctx context.Context, o options, f farm, stdout, stderr io.Writer) erro
 	out.header(p)
 
 	rep := newReport(p)
-	state, err := openState(p.statePath)
-	if err != nil {
+	var state *stateFile
+	var prior []tuner.Trial
+	if o.resume {
+		var old *report
+		if state, old, err = resumeState(p.statePath); err != nil {
+			return err
+		}
+		if err := sameSession(p.statePath, old, rep); err != nil {
+			state.close()
+			return err
+		}
+		prior = old.Trials
+		rep.Trials = prior
+		rep.Warnings = append(rep.Warnings, old.Warnings...)
+		out.printf("jtune: resuming %s: %d builds done\n", p.statePath, len(prior))
+	} else if state, err = openState(p.statePath); err != nil {
 		return err
 	}
+	defer state.close()
 	if state.backup != "" {
 		w := fmt.Sprintf("the earlier state file was kept as %s", state.backup)
 		rep.Warnings = append(rep.Warnings, w)
@@ -289,8 +310,8 @@ func tune(ctx context.Context, o options, f farm, stdout, stderr io.Writer) erro
 	settings := tuner.Settings{
 		FormulaJobs: p.formulaN, Min: p.minJobs, Max: p.maxJobs, Load: p.load,
 		Budget: p.budget, Strategy: p.strategy, Tolerance: p.tolerance, MaxLoad: p.maxLoad,
-		NoEarlyAbort: !p.earlyAbort,
-		OnStart:      func(jobs, index int) { out.buildStart(jobs, index, p.budget) },
+		NoEarlyAbort: !p.earlyAbort, Prior: prior, TimeBudget: o.timeBudget,
+		OnStart: func(jobs, index int) { out.buildStart(jobs, index, p.budget) },
 		OnTrial: func(trials []tuner.Trial) error {
 			out.buildDone(trials[len(trials)-1])
 			rep.Trials = trials
@@ -310,6 +331,8 @@ func tune(ctx context.Context, o options, f farm, stdout, stderr io.Writer) erro
 	case errors.As(runErr, &broken):
 		out.brokenCommand(broken)
 		return fmt.Errorf("%w; fix the command and run again (its stderr is above)", runErr)
+	case errors.Is(runErr, tuner.ErrCriticalTemp):
+		return criticalError{fmt.Errorf("%w; the build was stopped and the state saved in %s: let the machine cool and check its cooling, then continue with --resume", runErr, p.statePath)}
 	case runErr != nil && !errors.Is(runErr, tuner.ErrInterrupted):
 		return runErr
 	}
@@ -326,6 +349,20 @@ func tune(ctx context.Context, o options, f farm, stdout, stderr io.Writer) erro
 	}
 	if rep.Recommended == nil {
 		return errors.New("no build finished cleanly, so there is nothing to recommend")
+	}
+	return nil
+}
+
+// sameSession refuses to resume a state made for another command or farm:
+// its times would mean nothing for this one.
+func sameSession(path string, old, now *report) error {
+	switch {
+	case strings.Join(old.Command, "\x00") != strings.Join(now.Command, "\x00"):
+		return usagef("--resume: %s was made for the command %q, not %q; run without --resume or pass another --state",
+			path, strings.Join(old.Command, " "), strings.Join(now.Command, " "))
+	case old.HostsSpec != now.HostsSpec:
+		return usagef("--resume: %s was made for the hosts %q, not %q; run without --resume or pass another --state",
+			path, old.HostsSpec, now.HostsSpec)
 	}
 	return nil
 }
