@@ -1,8 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jtune/jtune/probe"
 )
@@ -12,6 +16,45 @@ type farm struct {
 	Spec   string // as given, or as found by the lookup; empty for this machine alone
 	Source string // where Spec came from
 	Hosts  probe.HostList
+	// Down marks hosts, by index, whose port did not answer: they are
+	// left out of the formula and the slot sum.
+	Down map[int]error
+}
+
+// hostCheckTimeout bounds the reachability check of each distcc host.
+const hostCheckTimeout = 2 * time.Second
+
+// checkHosts marks the TCP hosts that do not answer and returns a warning
+// for each.
+func (f *farm) checkHosts(ctx context.Context) []string {
+	var warnings []string
+	for _, u := range probe.CheckHosts(ctx, f.Hosts.Hosts, hostCheckTimeout) {
+		for i, h := range f.Hosts.Hosts {
+			if h.Kind == u.Host.Kind && h.Name == u.Host.Name && h.Port == u.Host.Port {
+				if f.Down == nil {
+					f.Down = map[int]error{}
+				}
+				f.Down[i] = u.Err
+			}
+		}
+		warnings = append(warnings, fmt.Sprintf("distcc host %s did not answer (%v): left out of the formula", hostPort(u.Host), u.Err))
+	}
+	return warnings
+}
+
+func hostPort(h probe.Host) string {
+	return net.JoinHostPort(h.Name, strconv.Itoa(h.Port))
+}
+
+// up lists the hosts that were not found down.
+func (f farm) up() []probe.Host {
+	var hosts []probe.Host
+	for i, h := range f.Hosts.Hosts {
+		if _, down := f.Down[i]; !down {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts
 }
 
 // loadFarm takes the host list from --hosts, or looks it up the way
@@ -44,12 +87,12 @@ func loadFarm(flagSpec string, flagSet bool, getenv func(string) string, etcDir 
 // /LIMIT, or coresPerHost when it has none. It also returns the sum
 // written out, so users can see where the number came from.
 func (f farm) formula(localCPUs, coresPerHost int) (int, string) {
-	if len(f.Hosts.Hosts) == 0 {
+	if len(f.up()) == 0 {
 		return 2*localCPUs + 1, fmt.Sprintf("2 x %d local cores + 1 = %d", localCPUs, 2*localCPUs+1)
 	}
 	total := 0
 	var terms []string
-	for _, h := range f.Hosts.Hosts {
+	for _, h := range f.up() {
 		c := coresPerHost
 		switch {
 		case h.Kind == probe.HostLocal:
@@ -67,8 +110,9 @@ func (f farm) formula(localCPUs, coresPerHost int) (int, string) {
 // slotSum is what `distcc -j` prints for the farm; zero for this machine
 // alone, where distcc is not involved.
 func (f farm) slotSum() int {
-	if len(f.Hosts.Hosts) == 0 {
-		return 0
+	sum := 0
+	for _, h := range f.up() {
+		sum += h.Slots()
 	}
-	return f.Hosts.SlotSum()
+	return sum
 }

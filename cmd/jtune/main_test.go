@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -120,7 +121,7 @@ func TestTuneEndToEnd(t *testing.T) {
 	f := newFixture(t)
 	// Two hosts of 2 and 4 cores: N0 = 2 x (local CPUs + 4) + 1.
 	stdout, stderr, code := f.jtune(t, []string{"FAIL_ABOVE=8"},
-		"--hosts", "localhost/2 127.0.0.2/4", "--load", "2", "--min", "2", "--max", "24",
+		"--hosts", "localhost/2 127.0.0.2/4", "--no-host-check", "--load", "2", "--min", "2", "--max", "24",
 		"--budget", "8", "--sample-interval", "50ms", "--state", f.state, "--json", "--", "./make")
 	if code != 0 {
 		t.Fatalf("exit %d\nstderr:\n%s", code, stderr)
@@ -183,6 +184,46 @@ func TestTuneEndToEnd(t *testing.T) {
 	final := readReport(t, f.state)
 	if len(final.Trials) != len(r.Trials) || final.Recommended == nil || final.Recommended.Jobs != r.Recommended.Jobs {
 		t.Errorf("final state differs from the report: %+v", final)
+	}
+}
+
+func TestTuneLeavesOutHostsThatDoNotAnswer(t *testing.T) {
+	f := newFixture(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	live := ln.Addr().(*net.TCPAddr).Port
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadPort := dead.Addr().(*net.TCPAddr).Port
+	dead.Close()
+	hosts := fmt.Sprintf("localhost/2 127.0.0.1:%d/4 127.0.0.1:%d/8", live, deadPort)
+	stdout, stderr, code := f.jtune(t, nil, "--hosts", hosts, "--budget", "1", "--json", "--sample-interval", "50ms", "--state", f.state, "--", "./make")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r report
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	// Only the live host counts: N0 = 2 x (local CPUs + 4) + 1.
+	if r.FormulaJobs != 2*(r.Settings.LocalCPUs+4)+1 || r.SlotSum != 2+4 {
+		t.Errorf("formula %q and %d slots still count the dead host", r.Formula, r.SlotSum)
+	}
+	if len(r.Unreachable) != 1 || r.Unreachable[0].Port != deadPort || r.Unreachable[0].Error == "" {
+		t.Errorf("unreachable_hosts = %+v", r.Unreachable)
+	}
+	want := fmt.Sprintf("distcc host 127.0.0.1:%d did not answer", deadPort)
+	if !strings.Contains(stderr, want) || !strings.Contains(strings.Join(r.Warnings, "\n"), want) {
+		t.Errorf("no warning naming the dead host:\n%s", stderr)
+	}
+	// distcc still gets the whole list as written.
+	if calls := f.calls(t); !strings.HasSuffix(calls[0], "|"+hosts) {
+		t.Errorf("DISTCC_HOSTS was %q", calls[0])
 	}
 }
 

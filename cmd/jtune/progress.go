@@ -52,7 +52,7 @@ func (p *progress) printf(format string, args ...any) {
 func (p *progress) header(pl plan) {
 	p.printf("jtune: tuning %s\n", strings.Join(pl.command, " "))
 	if len(pl.farm.Hosts.Hosts) > 0 {
-		p.printf("jtune: distcc hosts from %s: %s (%d slots)\n", pl.farm.Source, pl.farm.Hosts.String(), pl.farm.slotSum())
+		p.printf("jtune: distcc hosts from %s: %s (%d slots on hosts that answered)\n", pl.farm.Source, pl.farm.Hosts.String(), pl.farm.slotSum())
 	} else {
 		p.printf("jtune: distcc hosts: %s\n", pl.farm.Source)
 	}

@@ -23,6 +23,7 @@ type report struct {
 	HostsSpec   string                `json:"hosts_spec"`
 	HostsSource string                `json:"hosts_source"`
 	Hosts       []probe.Host          `json:"hosts"`
+	Unreachable []unreachableHost     `json:"unreachable_hosts"`
 	SlotSum     int                   `json:"distcc_slots"`
 	FormulaJobs int                   `json:"formula_jobs"`
 	Formula     string                `json:"formula"`
@@ -33,6 +34,13 @@ type report struct {
 	MakeOpts    string                `json:"makeopts"`
 	Outcome     string                `json:"outcome"`
 	Warnings    []string              `json:"warnings"`
+}
+
+// unreachableHost is a distcc host that did not answer before tuning.
+type unreachableHost struct {
+	Name  string `json:"name"`
+	Port  int    `json:"port"`
+	Error string `json:"error"`
 }
 
 // reportSettings records how the session was run, so a saved state says
@@ -55,8 +63,14 @@ func newReport(p plan) *report {
 	if hosts == nil {
 		hosts = []probe.Host{}
 	}
+	unreachable := []unreachableHost{}
+	for i, h := range hosts {
+		if err, down := p.farm.Down[i]; down {
+			unreachable = append(unreachable, unreachableHost{Name: h.Name, Port: h.Port, Error: err.Error()})
+		}
+	}
 	return &report{
-		Version: reportVersion, Command: p.command,
+		Version: reportVersion, Unreachable: unreachable, Command: p.command,
 		HostsSpec: strings.TrimSpace(p.farm.Spec), HostsSource: p.farm.Source, Hosts: hosts,
 		SlotSum: p.farm.slotSum(), FormulaJobs: p.formulaN, Formula: p.formula, Load: p.load,
 		Settings: reportSettings{

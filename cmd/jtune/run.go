@@ -35,6 +35,7 @@ type options struct {
 	sampleInterval time.Duration
 	state          string
 	resume         bool
+	noHostCheck    bool
 	timeBudget     time.Duration
 	json           bool
 	quiet          bool
@@ -54,6 +55,7 @@ func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.SetInterspersed(false)
 	fs.SortFlags = false
 	fs.StringVar(&o.hosts, "hosts", "", "distcc host `list` in DISTCC_HOSTS syntax, e.g. \"localhost/2 buildbox/8,lzo\".\nDefault: $DISTCC_HOSTS, then $DISTCC_DIR/hosts (~/.distcc/hosts), then /etc/distcc/hosts,\nelse this machine alone")
+	fs.BoolVar(&o.noHostCheck, "no-host-check", false, "do not check before tuning that each TCP distcc host answers on its port;\nby default a host that does not answer within 2 s is left out of the formula")
 	fs.IntVar(&o.cores, "cores", cpus, "`cores` of each host that has no /LIMIT, for the formula, e.g. --cores 4")
 	fs.IntVar(&o.minJobs, "min", 0, "smallest `N` to try, e.g. --min 4 (default: this machine's CPUs)")
 	fs.IntVar(&o.maxJobs, "max", 0, "largest `N` to try, e.g. --max 64 (default: max(4 x N0, distcc slot sum))")
@@ -144,7 +146,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := interruptContext(stderr)
 	defer stop()
-	return tune(ctx, o, f, stdout, stderr)
+	var hostWarnings []string
+	if !o.noHostCheck {
+		hostWarnings = f.checkHosts(ctx)
+	}
+	return tune(ctx, o, f, hostWarnings, stdout, stderr)
 }
 
 func (o *options) validate(fs *pflag.FlagSet) error {
@@ -262,7 +268,7 @@ func makePlan(o options, f farm, localCPUs int) (plan, error) {
 	return p, nil
 }
 
-func tune(ctx context.Context, o options, f farm, stdout, stderr io.Writer) error {
+func tune(ctx context.Context, o options, f farm, hostWarnings []string, stdout, stderr io.Writer) error {
 	p, err := makePlan(o, f, runtime.NumCPU())
 	if err != nil {
 		return err
@@ -271,6 +277,10 @@ func tune(ctx context.Context, o options, f farm, stdout, stderr io.Writer) erro
 	out.header(p)
 
 	rep := newReport(p)
+	for _, w := range hostWarnings {
+		rep.Warnings = append(rep.Warnings, w)
+		out.warn(w)
+	}
 	var state *stateFile
 	var prior []tuner.Trial
 	if o.resume {
