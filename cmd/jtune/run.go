@@ -36,6 +36,9 @@ type options struct {
 	state          string
 	resume         bool
 	noHostCheck    bool
+	makeConf       string
+	writeMakeConf  string
+	diff           bool
 	timeBudget     time.Duration
 	json           bool
 	quiet          bool
@@ -71,6 +74,7 @@ func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.state, "state", "jtune-state.json", "`file` rewritten after every build with everything measured so far;\nan existing file is kept as FILE.bak first")
 	fs.BoolVar(&o.resume, "resume", false, "continue the session in --state after a crash, power loss or Ctrl-C,\nwithout building again what finished; the command and hosts must be the same")
 	fs.DurationVar(&o.timeBudget, "time-budget", 0, "do not start a build that past builds say would not finish within `DURATION`\nof this run, e.g. --time-budget 8h (default: no limit)")
+	makeConfFlags(fs, &o.makeConf, &o.writeMakeConf, &o.diff)
 	fs.BoolVar(&o.json, "json", false, "print the final report as JSON on stdout (progress still goes to stderr)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print no progress on stderr, only the result on stdout")
 	fs.BoolVar(&o.noColor, "no-color", false, "no colour on stderr (also when NO_COLOR is set or stderr is not a terminal)")
@@ -87,6 +91,7 @@ the rule of thumb N0 = 2 x total cores + 1 and prints MAKEOPTS="-jN -lM".
 
 Usage:
   jtune [flags] -- COMMAND [ARG...]
+  jtune recommend --help     MAKEOPTS from a finished session or the formula, no build
   jtune simulate --help      predict and tune builds on a simulated farm
 
 N reaches the build three ways: {N} and {M} in any argument are replaced by
@@ -119,8 +124,13 @@ func printUsage(w io.Writer, fs *pflag.FlagSet) {
 // run is jtune without the process around it: it parses args, tunes, and
 // writes the result to stdout and progress to stderr.
 func run(args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "simulate" {
-		return runSimulate(args[1:], stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "simulate":
+			return runSimulate(args[1:], stdout, stderr)
+		case "recommend":
+			return runRecommend(args[1:], stdout, stderr)
+		}
 	}
 	var o options
 	fs := newFlagSet(&o, stderr)
@@ -177,6 +187,8 @@ func (o *options) validate(fs *pflag.FlagSet) error {
 		return usagef("--sample-interval %s must be positive", o.sampleInterval)
 	case o.state == "":
 		return usagef("--state must name a file")
+	case o.diff && o.writeMakeConf == "":
+		return usagef("--diff needs --write-makeconf")
 	case o.timeBudget < 0:
 		return usagef("--time-budget %s must not be negative", o.timeBudget)
 	}
@@ -359,6 +371,11 @@ func tune(ctx context.Context, o options, f farm, hostWarnings []string, stdout,
 	}
 	if rep.Recommended == nil {
 		return errors.New("no build finished cleanly, so there is nothing to recommend")
+	}
+	if o.writeMakeConf != "" {
+		// The report went to stdout; the diff goes to stderr so --json
+		// output stays one JSON object.
+		return writeMakeConf(o.writeMakeConf, rep.MakeOpts, o.diff, stderr, stderr)
 	}
 	return nil
 }

@@ -1,0 +1,808 @@
+// Package makeconf reads Portage's make.conf and rewrites its MAKEOPTS.
+//
+// jtune edits a file that every emerge on the machine depends on, so the
+// package is deliberately conservative: it parses the same bash-like subset
+// Portage accepts, changes only the bytes of one assignment, and writes
+// through a backup, a temporary file and an atomic rename.
+package makeconf
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// OwnFile is the file jtune creates inside a make.conf directory that does
+// not assign MAKEOPTS yet; the "zz-" prefix makes Portage read it last, so
+// its value wins over every other file.
+const OwnFile = "zz-jtune.conf"
+
+// ErrChanged is returned by Write when the file on disk no longer holds the
+// bytes it was loaded with, because writing then would silently discard
+// somebody else's edit.
+var ErrChanged = errors.New("file changed since it was read")
+
+// ParseError locates a syntax error, because a broken make.conf also breaks
+// emerge and the user needs to know where to look.
+type ParseError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+// Error uses the file:line form editors and terminals can jump to.
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+}
+
+// assignment remembers where a VAR=value statement sits in its file, so it
+// can be replaced without touching the bytes around it.
+type assignment struct {
+	name     string
+	line     int
+	start    int // offset of the variable name (after any "export ")
+	valStart int // offset just after '='
+	end      int // offset just after the value
+	value    string
+	simple   bool // one quoted or bare word: no expansion, escape or continuation
+	quote    byte // quoting of a simple value: '\'', '"' or 0 for bare
+}
+
+type file struct {
+	path    string
+	data    []byte
+	assigns []assignment
+}
+
+// Conf is a parsed make.conf (file or directory). It keeps every file's
+// original bytes and the offsets of each assignment, because SetMakeopts
+// must reproduce everything it does not change byte for byte.
+type Conf struct {
+	path  string
+	dir   bool
+	files []*file
+	vars  map[string]string
+}
+
+// Load reads path. A directory is read as Portage reads it: regular files
+// found recursively in lexical order, skipping names that start with "." or
+// end in "~" (Portage reads everything else, including *.bak, so jtune must
+// too or it would mispredict the effective value). A missing file is an
+// error wrapping fs.ErrNotExist.
+func Load(path string) (*Conf, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read make.conf: %w", err)
+	}
+	c := &Conf{path: path, dir: st.IsDir(), vars: map[string]string{}}
+	paths := []string{path}
+	if c.dir {
+		if paths, err = listDir(path); err != nil {
+			return nil, fmt.Errorf("read make.conf directory: %w", err)
+		}
+	}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("read make.conf: %w", err)
+		}
+		f := &file{path: p, data: data}
+		if err := parseInto(f, c.vars); err != nil {
+			return nil, err
+		}
+		c.files = append(c.files, f)
+	}
+	return c, nil
+}
+
+// listDir mirrors portage.util._recursive_file_list so the files and their
+// order match what emerge sees.
+func listDir(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(ents))
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	var out []string
+	for _, n := range names {
+		if strings.HasPrefix(n, ".") || strings.HasSuffix(n, "~") {
+			continue
+		}
+		p := filepath.Join(dir, n)
+		st, err := os.Stat(p)
+		if err != nil {
+			continue // Portage skips entries it cannot stat, e.g. dangling links.
+		}
+		switch {
+		case st.IsDir():
+			if n == "CVS" || n == ".git" || n == ".svn" || n == ".hg" || n == ".bzr" {
+				continue
+			}
+			sub, err := listDir(p)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, sub...)
+		case st.Mode().IsRegular():
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// Parse parses one file's bytes; name is used in error messages and as the
+// path SetMakeopts edits.
+func Parse(name string, data []byte) (*Conf, error) {
+	c := &Conf{path: name, vars: map[string]string{}}
+	f := &file{path: name, data: data}
+	if err := parseInto(f, c.vars); err != nil {
+		return nil, err
+	}
+	c.files = []*file{f}
+	return c, nil
+}
+
+// Value returns the final value of a variable. Expansion happens at
+// assignment time against earlier assignments, as in Portage, so
+// MAKEOPTS="${MAKEOPTS} -l4" accumulates; unknown variables expand to "".
+func (c *Conf) Value(name string) (string, bool) {
+	v, ok := c.vars[name]
+	return v, ok
+}
+
+// parser walks one file; vars carries values across the files of a
+// directory because Portage expands against everything read so far.
+type parser struct {
+	f    *file
+	d    []byte
+	pos  int
+	vars map[string]string
+}
+
+func (p *parser) lineAt(off int) int { return bytes.Count(p.d[:off], []byte("\n")) + 1 }
+
+func (p *parser) errAt(off int, format string, args ...any) error {
+	return &ParseError{File: p.f.path, Line: p.lineAt(off), Msg: fmt.Sprintf(format, args...)}
+}
+
+func isNameByte(b byte, first bool) bool {
+	return b == '_' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || !first && '0' <= b && b <= '9'
+}
+
+func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\n' || b == ';' }
+
+func parseInto(f *file, vars map[string]string) error {
+	p := &parser{f: f, d: f.data, vars: vars}
+	for {
+		p.skipBlank()
+		if p.pos >= len(p.d) {
+			return nil
+		}
+		if p.d[p.pos] == '#' {
+			p.skipLine()
+			continue
+		}
+		start := p.pos
+		name := p.name()
+		if name == "export" && p.pos < len(p.d) && (p.d[p.pos] == ' ' || p.d[p.pos] == '\t') {
+			p.skipInline()
+			start = p.pos
+			name = p.name()
+		} else if (name == "source" || name == "" && p.pos < len(p.d) && p.d[p.pos] == '.') && p.sourceLine(name) {
+			// Portage follows "source" itself; jtune does not chase it, since
+			// the sourced file is usually outside its control anyway.
+			p.skipLine()
+			continue
+		}
+		if name == "" || p.pos >= len(p.d) || p.d[p.pos] != '=' {
+			return p.errAt(start, "expected VAR=value")
+		}
+		p.pos++
+		a := assignment{name: name, line: p.lineAt(start), start: start, valStart: p.pos}
+		if err := p.value(&a); err != nil {
+			return err
+		}
+		a.end = p.pos
+		if p.pos < len(p.d) && !isSpace(p.d[p.pos]) && p.d[p.pos] != '#' {
+			return p.errAt(p.pos, "unexpected %q after value of %s", p.d[p.pos], name)
+		}
+		vars[name] = a.value
+		f.assigns = append(f.assigns, a)
+	}
+}
+
+// sourceLine reports whether the word just read starts a source/. command.
+func (p *parser) sourceLine(name string) bool {
+	i := p.pos
+	if name == "" {
+		i++ // the "."
+	}
+	return i < len(p.d) && (p.d[i] == ' ' || p.d[i] == '\t')
+}
+
+func (p *parser) name() string {
+	s := p.pos
+	for p.pos < len(p.d) && isNameByte(p.d[p.pos], p.pos == s) {
+		p.pos++
+	}
+	return string(p.d[s:p.pos])
+}
+
+func (p *parser) skipBlank() {
+	for p.pos < len(p.d) {
+		switch {
+		case isSpace(p.d[p.pos]):
+			p.pos++
+		case p.d[p.pos] == '\\' && p.pos+1 < len(p.d) && p.d[p.pos+1] == '\n':
+			p.pos += 2
+		default:
+			return
+		}
+	}
+}
+
+func (p *parser) skipInline() {
+	for p.pos < len(p.d) && (p.d[p.pos] == ' ' || p.d[p.pos] == '\t') {
+		p.pos++
+	}
+}
+
+func (p *parser) skipLine() {
+	if i := bytes.IndexByte(p.d[p.pos:], '\n'); i >= 0 {
+		p.pos += i + 1
+	} else {
+		p.pos = len(p.d)
+	}
+}
+
+// value reads one shell word, expanding variables and noting whether the
+// word is simple enough to have its contents swapped in place.
+func (p *parser) value(a *assignment) error {
+	var b strings.Builder
+	quoted, bare := 0, 0
+	complex := false
+	for p.pos < len(p.d) {
+		c := p.d[p.pos]
+		switch {
+		case isSpace(c):
+			goto done
+		case c == '\'':
+			open := p.pos
+			i := bytes.IndexByte(p.d[p.pos+1:], '\'')
+			if i < 0 {
+				return p.errAt(open, "unterminated single quote in value of %s", a.name)
+			}
+			b.Write(p.d[p.pos+1 : p.pos+1+i])
+			p.pos += i + 2
+			quoted++
+			a.quote = '\''
+		case c == '"':
+			open := p.pos
+			p.pos++
+			closed := false
+			for p.pos < len(p.d) && !closed {
+				c := p.d[p.pos]
+				switch {
+				case c == '"':
+					p.pos++
+					closed = true
+				case c == '\\' && p.pos+1 < len(p.d) && strings.IndexByte("$`\"\\\n", p.d[p.pos+1]) >= 0:
+					if p.d[p.pos+1] != '\n' {
+						b.WriteByte(p.d[p.pos+1])
+					}
+					p.pos += 2
+					complex = true
+				case c == '$':
+					ok, err := p.expand(&b)
+					if err != nil {
+						return err
+					}
+					complex = complex || ok
+				default:
+					b.WriteByte(c)
+					p.pos++
+				}
+			}
+			if !closed {
+				return p.errAt(open, "unterminated double quote in value of %s", a.name)
+			}
+			quoted++
+			a.quote = '"'
+		case c == '\\':
+			if p.pos+1 < len(p.d) {
+				if p.d[p.pos+1] != '\n' {
+					b.WriteByte(p.d[p.pos+1])
+				}
+				p.pos += 2
+			} else {
+				b.WriteByte(c)
+				p.pos++
+			}
+			complex = true
+		case c == '$':
+			ok, err := p.expand(&b)
+			if err != nil {
+				return err
+			}
+			complex = complex || ok
+			bare++
+		default:
+			b.WriteByte(c)
+			p.pos++
+			bare++
+		}
+	}
+done:
+	a.value = b.String()
+	// Only a word made of one quoted part, or of bare characters alone, can
+	// have its contents swapped without changing what the rest means.
+	if bare > 0 {
+		quoted++
+		a.quote = 0
+	}
+	a.simple = !complex && quoted <= 1
+	return nil
+}
+
+// expand handles $NAME and ${NAME} at p.pos; a '$' that starts neither is
+// literal, as in the shell. It reports whether an expansion happened.
+func (p *parser) expand(b *strings.Builder) (bool, error) {
+	start := p.pos
+	p.pos++
+	if p.pos < len(p.d) && p.d[p.pos] == '{' {
+		p.pos++
+		name := p.name()
+		if name == "" || p.pos >= len(p.d) || p.d[p.pos] != '}' {
+			return false, p.errAt(start, "unsupported or unterminated ${...} expansion")
+		}
+		p.pos++
+		b.WriteString(p.vars[name])
+		return true, nil
+	}
+	name := p.name()
+	if name == "" {
+		b.WriteByte('$')
+		return false, nil
+	}
+	b.WriteString(p.vars[name])
+	return true, nil
+}
+
+// Warnings returns the pitfalls that make distcc builds slow or wrong, as
+// sentences a user can act on. hostsConfigured says whether distcc has any
+// hosts (jtune learns that elsewhere).
+func (c *Conf) Warnings(hostsConfigured bool) []string {
+	var w []string
+	distcc := c.featureEnabled("distcc")
+	if distcc {
+		for _, v := range []string{"CFLAGS", "CXXFLAGS"} {
+			val, _ := c.Value(v)
+			for _, f := range strings.Fields(val) {
+				if f == "-march=native" || f == "-mcpu=native" {
+					w = append(w, fmt.Sprintf("%s contains %s while FEATURES enables distcc: "+
+						"\"native\" means the CPU of whichever host compiles, so distcc either builds those jobs locally "+
+						"or remote hosts target the wrong CPU; use an explicit -march=... for this machine "+
+						"(see gcc -march=native -Q --help=target | grep march)", v, f))
+					break
+				}
+			}
+		}
+		if !hostsConfigured {
+			w = append(w, "FEATURES enables distcc but no distcc hosts are configured, so every job runs locally; "+
+				"set hosts with distcc-config --set-hosts or remove distcc from FEATURES")
+		}
+	}
+	if mo, ok := c.Value("MAKEOPTS"); ok && !hasLoadLimit(mo) {
+		w = append(w, "MAKEOPTS has no -l/--load-average, so make keeps starting jobs even when this machine is overloaded "+
+			"(e.g. by distcc preprocessing and linking); add -lN with N about the number of local CPUs")
+	}
+	return w
+}
+
+// featureEnabled applies FEATURES tokens in order, because Portage treats
+// "-name" as removal and "-*" as reset.
+func (c *Conf) featureEnabled(name string) bool {
+	v, _ := c.Value("FEATURES")
+	on := false
+	for _, f := range strings.Fields(v) {
+		switch f {
+		case name:
+			on = true
+		case "-" + name, "-*":
+			on = false
+		}
+	}
+	return on
+}
+
+func hasLoadLimit(makeopts string) bool {
+	for _, f := range strings.Fields(makeopts) {
+		if strings.HasPrefix(f, "-l") || strings.HasPrefix(f, "--load-average") || strings.HasPrefix(f, "--max-load") {
+			return true
+		}
+	}
+	return false
+}
+
+// SetMakeopts returns the new bytes of the file that holds the effective
+// MAKEOPTS assignment, with only that assignment changed. A simple value is
+// swapped inside its existing quotes, so trailing comments survive; an
+// accumulating ("${MAKEOPTS} ...") or continued value is replaced by one
+// clean assignment, because keeping the self-reference would make the
+// result depend on earlier lines. Without any MAKEOPTS the line is appended
+// to the main file, or for a directory put in OwnFile (before is then nil).
+func (c *Conf) SetMakeopts(value string) (path string, before, after []byte, err error) {
+	if strings.ContainsAny(value, "\n\x00") {
+		return "", nil, nil, fmt.Errorf("MAKEOPTS value %q contains a newline or NUL", value)
+	}
+	var f *file
+	var a *assignment
+	for _, fi := range c.files {
+		for i := range fi.assigns {
+			if fi.assigns[i].name == "MAKEOPTS" {
+				f, a = fi, &fi.assigns[i]
+			}
+		}
+	}
+	if a != nil {
+		var repl []byte
+		var from int
+		if a.simple {
+			from = a.valStart
+			repl = []byte(quote(value, a.quote))
+		} else {
+			from = a.start
+			repl = []byte("MAKEOPTS=" + quote(value, '"'))
+		}
+		out := make([]byte, 0, len(f.data)+len(repl))
+		out = append(out, f.data[:from]...)
+		out = append(out, repl...)
+		out = append(out, f.data[a.end:]...)
+		return f.path, f.data, out, nil
+	}
+	line := "MAKEOPTS=" + quote(value, '"') + "\n"
+	if c.dir {
+		own := filepath.Join(c.path, OwnFile)
+		f = nil
+		for _, fi := range c.files {
+			if fi.path == own {
+				f = fi
+			}
+		}
+		if f == nil {
+			return own, nil, []byte("# Written by jtune; read last so it overrides MAKEOPTS from earlier files.\n" + line), nil
+		}
+	} else {
+		f = c.files[0]
+	}
+	out := append([]byte(nil), f.data...)
+	if len(out) > 0 && out[len(out)-1] != '\n' {
+		out = append(out, '\n')
+	}
+	out = append(out, line...)
+	return f.path, f.data, out, nil
+}
+
+// quote renders value in the requested style, falling back to double quotes
+// when the style cannot represent it.
+func quote(value string, style byte) string {
+	switch style {
+	case 0:
+		if value != "" && !strings.ContainsAny(value, " \t'\"\\$`#;&|<>(){}*?[]~!") {
+			return value
+		}
+	case '\'':
+		if !strings.Contains(value, "'") {
+			return "'" + value + "'"
+		}
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(value); i++ {
+		if strings.IndexByte("\\\"$`", value[i]) >= 0 {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(value[i])
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// writeHint is appended to write errors because the usual cause is running
+// jtune as a normal user against /etc/portage.
+const writeHint = "run as root or pass --write-makeconf PATH to a writable copy"
+
+// Write writes after to path without ever leaving a half-written make.conf:
+// it refuses if the file no longer holds before (someone else edited it),
+// keeps the original in the first free path.bak, path.bak.1, ... with the
+// same mode, then writes a temporary file in the same directory, fsyncs it,
+// gives it the original's mode and owner, renames it over path and fsyncs
+// the directory. Inside a make.conf directory the backup name ends in "~",
+// because Portage would otherwise read the backup after the edited file and
+// let the old MAKEOPTS win. A symlinked path is written through to its
+// target so the link survives. It returns the backup path, "" when path was
+// created or nothing changed. On error the original is untouched.
+func Write(path string, before, after []byte) (backup string, err error) {
+	confDir := filepath.Base(filepath.Dir(path)) == "make.conf"
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+		confDir = confDir || filepath.Base(filepath.Dir(path)) == "make.conf"
+	}
+	fail := func(what string, err error) error {
+		if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) ||
+			errors.Is(err, syscall.ENOTDIR) || errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s make.conf: %w; %s", what, err, writeHint)
+		}
+		return fmt.Errorf("%s make.conf: %w", what, err)
+	}
+
+	mode := fs.FileMode(0o644)
+	uid, gid := -1, -1
+	cur, err := os.ReadFile(path)
+	exists := err == nil
+	switch {
+	case err == nil:
+		if !bytes.Equal(cur, before) {
+			return "", fmt.Errorf("%s: %w; run jtune again to recompute the change", path, ErrChanged)
+		}
+		if bytes.Equal(before, after) {
+			return "", nil
+		}
+		st, err := os.Stat(path)
+		if err != nil {
+			return "", fail("stat", err)
+		}
+		mode = st.Mode().Perm()
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+			uid, gid = int(sys.Uid), int(sys.Gid)
+		}
+	case errors.Is(err, fs.ErrNotExist) && len(before) == 0:
+		// A new file: the directory decides ownership; keep the default mode.
+		if _, err := os.Stat(filepath.Dir(path)); err != nil {
+			return "", fail("create", err)
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("%s: %w (it was removed); run jtune again", path, ErrChanged)
+	default:
+		return "", fail("read", err)
+	}
+
+	if exists {
+		if backup, err = writeBackup(path, cur, mode, uid, gid, confDir); err != nil {
+			return "", fail("back up", err)
+		}
+	}
+	undo := func() {
+		if backup != "" {
+			os.Remove(backup)
+		}
+	}
+	if err := replace(path, after, mode, uid, gid); err != nil {
+		undo()
+		return "", fail("write", err)
+	}
+	return backup, nil
+}
+
+func writeBackup(path string, data []byte, mode fs.FileMode, uid, gid int, confDir bool) (string, error) {
+	suffix := ""
+	if confDir {
+		suffix = "~"
+	}
+	for i := 0; ; i++ {
+		name := path + ".bak" + suffix
+		if i > 0 {
+			name = fmt.Sprintf("%s.bak.%d%s", path, i, suffix)
+		}
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		err = writeSync(f, data, mode, uid, gid)
+		if err != nil {
+			os.Remove(name)
+			return "", err
+		}
+		return name, nil
+	}
+}
+
+// writeSync writes data to f, sets mode and owner (the umask and the
+// creating user would otherwise decide them) and makes it durable.
+func writeSync(f *os.File, data []byte, mode fs.FileMode, uid, gid int) error {
+	_, err := f.Write(data)
+	if err == nil {
+		err = f.Chmod(mode)
+	}
+	if err == nil && uid >= 0 {
+		if cerr := f.Chown(uid, gid); cerr != nil && !errors.Is(cerr, fs.ErrPermission) {
+			err = cerr
+		}
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func replace(path string, data []byte, mode fs.FileMode, uid, gid int) error {
+	dir := filepath.Dir(path)
+	// The leading dot keeps Portage from reading a leftover temp file.
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".jtune-*")
+	if err != nil {
+		return err
+	}
+	if err := writeSync(tmp, data, mode, uid, gid); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil // The rename happened; only durability is uncertain.
+	}
+	defer d.Close()
+	_ = d.Sync()
+	return nil
+}
+
+// Diff renders a unified diff with 3 lines of context so the user can see
+// exactly what jtune will change before it writes. A nil before means the
+// file is new and is shown as coming from /dev/null.
+func Diff(path string, before, after []byte) string {
+	a, b := splitLines(before), splitLines(after)
+	ops := diffLines(a, b)
+	if len(ops) == 0 || !hasChange(ops) {
+		return ""
+	}
+	var out strings.Builder
+	from := path
+	if before == nil {
+		from = "/dev/null"
+	}
+	fmt.Fprintf(&out, "--- %s\n+++ %s\n", from, path)
+	const ctx = 3
+	for i := 0; i < len(ops); {
+		if ops[i].kind == ' ' {
+			i++
+			continue
+		}
+		// Grow the hunk while the gap to the next change is at most 2*ctx.
+		start := max(i-ctx, 0)
+		end := i
+		for {
+			for end < len(ops) && ops[end].kind != ' ' {
+				end++
+			}
+			next := end
+			for next < len(ops) && ops[next].kind == ' ' {
+				next++
+			}
+			if next < len(ops) && next-end <= 2*ctx {
+				end = next
+				continue
+			}
+			end = min(end+ctx, len(ops))
+			break
+		}
+		h := ops[start:end]
+		aStart, bStart := h[0].ai, h[0].bi
+		aN, bN := 0, 0
+		for _, o := range h {
+			if o.kind != '+' {
+				aN++
+			}
+			if o.kind != '-' {
+				bN++
+			}
+		}
+		fmt.Fprintf(&out, "@@ -%s +%s @@\n", hunkRange(aStart, aN), hunkRange(bStart, bN))
+		for _, o := range h {
+			line := o.text
+			out.WriteByte(o.kind)
+			out.WriteString(strings.TrimSuffix(line, "\n"))
+			out.WriteByte('\n')
+			if !strings.HasSuffix(line, "\n") {
+				out.WriteString("\\ No newline at end of file\n")
+			}
+		}
+		i = end
+	}
+	return out.String()
+}
+
+func hasChange(ops []op) bool {
+	for _, o := range ops {
+		if o.kind != ' ' {
+			return true
+		}
+	}
+	return false
+}
+
+// hunkRange formats a 0-based start and count the way diff -u does: an
+// empty range names the line before it, a single line omits the count.
+func hunkRange(start, n int) string {
+	switch n {
+	case 0:
+		return fmt.Sprintf("%d,0", start)
+	case 1:
+		return fmt.Sprintf("%d", start+1)
+	}
+	return fmt.Sprintf("%d,%d", start+1, n)
+}
+
+// splitLines keeps each line's "\n" so a missing final newline shows up.
+func splitLines(b []byte) []string {
+	var out []string
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n') + 1
+		if i == 0 {
+			i = len(b)
+		}
+		out = append(out, string(b[:i]))
+		b = b[i:]
+	}
+	return out
+}
+
+type op struct {
+	kind   byte // ' ', '-' or '+'
+	text   string
+	ai, bi int // 0-based positions in a and b where this op sits
+}
+
+// diffLines is a plain LCS diff; make.conf files are a few hundred lines at
+// most, so the quadratic table is cheap and the output is minimal.
+func diffLines(a, b []string) []op {
+	n, m := len(a), len(b)
+	lcs := make([][]int, n+1)
+	for i := range lcs {
+		lcs[i] = make([]int, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			if a[i] == b[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	var ops []op
+	i, j := 0, 0
+	for i < n || j < m {
+		switch {
+		case i < n && j < m && a[i] == b[j]:
+			ops = append(ops, op{' ', a[i], i, j})
+			i++
+			j++
+		case j < m && (i == n || lcs[i][j+1] > lcs[i+1][j]):
+			ops = append(ops, op{'+', b[j], i, j})
+			j++
+		default:
+			ops = append(ops, op{'-', a[i], i, j})
+			i++
+		}
+	}
+	return ops
+}

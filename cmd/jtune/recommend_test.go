@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func recommend(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err = run(append([]string{"recommend"}, args...), &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func TestRecommendFromTheFormula(t *testing.T) {
+	dir := t.TempDir()
+	// The seed's farm: distcc has 2 + 4 + 4 slots, below N0 = 13 when
+	// this machine counts as 2 cores, so the slots cap the answer.
+	stdout, stderr, err := recommend(t, "--hosts", "localhost/2 127.0.0.2 127.0.0.3", "--no-host-check", "--cores", "2", "--load", "2",
+		"--state", filepath.Join(dir, "none.json"), "--makeconf", filepath.Join(dir, "make.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(stdout, "MAKEOPTS=\"-j10 -l2\"\n") || !strings.Contains(stdout, "rule: the formula N0 = 2 x (") || !strings.Contains(stdout, "capped by distcc's 10 slots") {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+	if !strings.Contains(stderr, "make.conf could not be read") {
+		t.Errorf("a missing --makeconf given explicitly should be reported:\n%s", stderr)
+	}
+}
+
+func TestRecommendFromAFinishedSession(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile(filepath.Join("testdata", "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "state.json")
+	if err := os.WriteFile(state, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hosts := "--randomize localhost/2 127.0.0.2,lzo 127.0.0.3,lzo"
+	stdout, _, err := recommend(t, "--hosts", hosts, "--no-host-check", "--state", state, "--makeconf", filepath.Join(dir, "none"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout, "rule: the tuning session in "+state+" (5 builds") || !strings.HasSuffix(stdout, "MAKEOPTS=\"-j40 -l2\"\n") {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+	// Another farm: the session says nothing about it.
+	stdout, _, err = recommend(t, "--hosts", "localhost/2", "--no-host-check", "--state", state, "--makeconf", filepath.Join(dir, "none"))
+	if err != nil || !strings.Contains(stdout, "rule: the formula") {
+		t.Errorf("a session for other hosts was used: %v\n%s", err, stdout)
+	}
+}
+
+func TestRecommendWarnsAndWritesMakeConf(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "make.conf")
+	original := "# Gentoo\nCFLAGS=\"-O2 -pipe -march=native\"\nCXXFLAGS=\"${CFLAGS}\"\nFEATURES=\"distcc\"\nMAKEOPTS=\"-j4\"\nUSE=\"X\"\n"
+	if err := os.WriteFile(conf, []byte(original), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--hosts", "localhost/2 127.0.0.2/4", "--no-host-check", "--cores", "2", "--load", "2", "--state", filepath.Join(dir, "none.json"), "--makeconf", conf}
+
+	stdout, stderr, err := recommend(t, append(args, "--write-makeconf="+conf, "--diff")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"-march=native", "-l"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("no warning about %s:\n%s", want, stderr)
+		}
+	}
+	if !strings.Contains(stdout, "-MAKEOPTS=\"-j4\"") || !strings.Contains(stdout, "+MAKEOPTS=\"-j") {
+		t.Errorf("--diff shows no change of MAKEOPTS:\n%s", stdout)
+	}
+	if now, _ := os.ReadFile(conf); string(now) != original {
+		t.Fatal("--diff wrote the file")
+	}
+
+	stdout, stderr, err = recommend(t, append(args, "--write-makeconf="+conf)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	makeopts := lines[len(lines)-1] // MAKEOPTS="-jN -lM"
+	now, _ := os.ReadFile(conf)
+	if want := strings.Replace(original, `MAKEOPTS="-j4"`, makeopts, 1); string(now) != want {
+		t.Errorf("make.conf is now\n%s\nwant\n%s", now, want)
+	}
+	if backup, _ := os.ReadFile(conf + ".bak"); string(backup) != original {
+		t.Errorf("backup holds %q", backup)
+	}
+	if fi, _ := os.Stat(conf); fi.Mode().Perm() != 0o640 {
+		t.Errorf("mode %v, want 0640", fi.Mode().Perm())
+	}
+	if !strings.Contains(stderr, "the previous file is kept as "+conf+".bak") {
+		t.Errorf("stderr does not name the backup:\n%s", stderr)
+	}
+}
