@@ -44,6 +44,13 @@ type Runner struct {
 	// TailBytes bounds the stdout and stderr kept for error messages.
 	// Zero means 8 KiB each.
 	TailBytes int
+	// CoolDown is called with each temperature read while Build waits,
+	// before the build, for the machine to cool to Thermal's resume
+	// temperature. Nil means no report.
+	CoolDown func(tempC float64)
+	// Thermal pauses or stops a build that gets too hot. The zero value
+	// never touches the build.
+	Thermal ThermalPolicy
 }
 
 var _ tuner.Builder = (*Runner)(nil)
@@ -131,6 +138,12 @@ func (e *PrepareError) Unwrap() error { return e.Err }
 // Build runs the prepare step and then one timed build. It stops the
 // build's process group after Timeout (the build is marked TimedOut) or
 // after req.AbortAfter (marked Aborted), whichever comes first.
+//
+// Timeout counts wall time, thermal pauses included: it is the user's
+// bound on how long one build may hold the session, and a machine that
+// never cools must not hold it forever. AbortAfter counts only the time
+// the build ran, because it compares the build's speed with the best one
+// and a pause says nothing about speed.
 func (r *Runner) Build(ctx context.Context, req tuner.BuildRequest) (tuner.Measurement, error) {
 	jobs, load := req.Jobs, req.Load
 	var m tuner.Measurement
@@ -142,6 +155,16 @@ func (r *Runner) Build(ctx context.Context, req tuner.BuildRequest) (tuner.Measu
 		env = os.Environ()
 	}
 	env = BuildEnv(env, jobs, load, r.DistccHosts)
+	if r.Thermal.Enabled() {
+		// A build that starts hot is paused at once and measures nothing.
+		if err := WaitCool(ctx, r.sampler(), r.Thermal.Resume(), r.interval(), r.CoolDown); err != nil {
+			if ctx.Err() != nil {
+				m.Interrupted = true
+				return m, nil
+			}
+			return m, fmt.Errorf("waiting to cool down: %w", err)
+		}
+	}
 	if r.Prepare != "" {
 		if err := r.prepare(ctx, env); err != nil {
 			if ctx.Err() != nil {
@@ -154,8 +177,13 @@ func (r *Runner) Build(ctx context.Context, req tuner.BuildRequest) (tuner.Measu
 	distccLog := lookupEnv(env, "DISTCC_LOG")
 	logStart := fileSize(distccLog)
 
-	buildCtx, cancel := stopAfter(ctx, r.Timeout, req.AbortAfter)
-	defer cancel()
+	buildCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if r.Timeout > 0 {
+		var stop context.CancelFunc
+		buildCtx, stop = context.WithTimeoutCause(buildCtx, r.Timeout, errTimedOut)
+		defer stop()
+	}
 
 	stdout := NewDistccScanner(r.TailBytes)
 	stderr := NewDistccScanner(r.TailBytes)
@@ -167,13 +195,15 @@ func (r *Runner) Build(ctx context.Context, req tuner.BuildRequest) (tuner.Measu
 	if err := cmd.Start(); err != nil {
 		return m, fmt.Errorf("starting %s: %w", argv[0], err)
 	}
-	samples := r.sampleUntilDone()
+	samples := r.sampleUntilDone(buildCtx, cmd.Process.Pid, req.AbortAfter, func() { cancel(errAborted) })
 	waitErr := cmd.Wait()
 	m.WallSeconds = time.Since(start).Seconds()
+	// The sampler stops first so that it cannot signal the group after
+	// the kill below; it also continues any stragglers it had paused.
+	st := samples()
 	// Stragglers that left the build's shell behind would keep compiling
 	// into the next build; the group is gone after this.
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	st := samples()
 
 	stdout.Flush()
 	stderr.Flush()
@@ -215,18 +245,6 @@ var (
 	errAborted  = errors.New("the build is already clearly slower than the best")
 )
 
-// stopAfter returns a context that ends after the timeout or the abort
-// limit, whichever is shorter and set, with a cause saying which.
-func stopAfter(ctx context.Context, timeout, abortAfter time.Duration) (context.Context, context.CancelFunc) {
-	switch {
-	case abortAfter > 0 && (timeout <= 0 || abortAfter < timeout):
-		return context.WithTimeoutCause(ctx, abortAfter, errAborted)
-	case timeout > 0:
-		return context.WithTimeoutCause(ctx, timeout, errTimedOut)
-	}
-	return context.WithCancel(ctx)
-}
-
 // groupCommand starts argv in a new process group with stdin from
 // /dev/null. Cancelling ctx sends SIGTERM to the whole group (and SIGCONT,
 // since a stopped group ignores SIGTERM); after KillGrace the leader is
@@ -248,6 +266,20 @@ func (r *Runner) groupCommand(ctx context.Context, argv, env []string) *exec.Cmd
 	}
 	cmd.WaitDelay = r.killGrace() + time.Second
 	return cmd
+}
+
+func (r *Runner) sampler() Sampler {
+	if r.Sampler != nil {
+		return r.Sampler
+	}
+	return SystemSampler{}
+}
+
+func (r *Runner) interval() time.Duration {
+	if r.SampleInterval > 0 {
+		return r.SampleInterval
+	}
+	return time.Second
 }
 
 func (r *Runner) killGrace() time.Duration {
@@ -276,24 +308,48 @@ func (r *Runner) prepare(ctx context.Context, env []string) error {
 // sampleUntilDone samples the machine every interval until the returned
 // function is called, which stops sampling and returns the statistics.
 // The first sample is taken at once so even a short build has one.
-func (r *Runner) sampleUntilDone() func() stats {
-	sampler := r.Sampler
-	if sampler == nil {
-		sampler = SystemSampler{}
-	}
-	interval := r.SampleInterval
-	if interval <= 0 {
-		interval = time.Second
-	}
+//
+// The sampling goroutine also runs the thermal guard on the group pgid and
+// the abort clock: abort is called once the build has run abortAfter,
+// not counting the time it was paused. A timer that is stopped during a
+// pause and re-armed with the remaining time keeps the abort as precise
+// as a context deadline, whatever the sample interval. Once buildCtx is
+// done the guard continues a paused group, so that the SIGTERM the
+// cancellation sent is delivered, and pauses it no more.
+func (r *Runner) sampleUntilDone(buildCtx context.Context, pgid int, abortAfter time.Duration, abort func()) func() stats {
+	sampler, interval := r.sampler(), r.interval()
 	ctx, cancel := context.WithCancel(context.Background())
+	guard := newThermalGuard(r.Thermal, pgid)
+	start := time.Now()
 	var (
 		mu  sync.Mutex
 		st  stats
 		wg  sync.WaitGroup
 		err error
 	)
+	var abortTimer *time.Timer
+	var abortC <-chan time.Time
+	if abortAfter > 0 {
+		abortTimer = time.NewTimer(abortAfter)
+		abortC = abortTimer.C
+	}
 	take := func() {
 		s, e := sampler.Sample(ctx)
+		if ctx.Err() != nil {
+			return // the build is over; a late sample must not signal the group
+		}
+		wasPaused := guard.paused
+		if e == nil && s.HasTemp {
+			guard.observe(s.TempC, time.Now(), buildCtx.Err() == nil)
+		}
+		if abortTimer != nil && abortC != nil && wasPaused != guard.paused {
+			if guard.paused {
+				abortTimer.Stop()
+			} else {
+				now := time.Now()
+				abortTimer.Reset(max(0, abortAfter-(now.Sub(start)-guard.pausedFor(now))))
+			}
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		if e != nil {
@@ -303,13 +359,24 @@ func (r *Runner) sampleUntilDone() func() stats {
 		st.add(s)
 	}
 	wg.Go(func() {
+		defer func() { guard.release(time.Now()) }()
+		if abortTimer != nil {
+			defer abortTimer.Stop()
+		}
 		take()
 		tick := time.NewTicker(interval)
 		defer tick.Stop()
+		done := buildCtx.Done()
 		for {
 			select {
 			case <-ctx.Done():
 				return
+			case <-done:
+				guard.release(time.Now())
+				done = nil
+			case <-abortC:
+				abortC = nil
+				abort()
 			case <-tick.C:
 				take()
 			}
@@ -319,6 +386,7 @@ func (r *Runner) sampleUntilDone() func() stats {
 		cancel()
 		wg.Wait()
 		st.err = err
+		st.thermal = guard.result
 		return st
 	}
 }
@@ -332,13 +400,15 @@ func fillStats(m *tuner.Measurement, st stats) {
 		m.MaxLoad, m.MeanLoad = st.maxLoad, st.sumLoad/float64(st.n)
 		m.MaxRunnable, m.MeanRunnable = st.maxRun, st.sumRun/float64(st.n)
 	}
+	// Without a sensor the temperatures stay nil: unknown, not an error.
+	// The CLI says once that the thermal guard is off.
 	if st.tempN > 0 {
 		maxT, meanT := st.maxTemp, st.sumTemp/float64(st.tempN)
 		m.MaxTempC, m.MeanTempC = &maxT, &meanT
-	} else if st.n > 0 {
-		m.Warnings = append(m.Warnings, "no temperature sensor found: temperatures are unknown")
 	}
 	m.MinAvailMemBytes, m.MaxSwapUsedBytes = st.minAvail, st.maxSwap
+	m.PausedSeconds = st.thermal.paused.Seconds()
+	m.Thermal, m.Critical = st.thermal.thermal, st.thermal.critical
 }
 
 func exitCode(ps *os.ProcessState) int {

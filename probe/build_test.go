@@ -283,3 +283,28 @@ func TestBuildCountsRealDistccFailures(t *testing.T) {
 		t.Errorf("the local fallback did not compile: %v", err)
 	}
 }
+
+func TestBuildWaitsForTheMachineToCool(t *testing.T) {
+	sys := fakeHwmon(t, map[string]map[string]string{"coretemp": {"temp1_input": "90000", "temp1_label": "Package id 0"}})
+	t.Setenv("HOST_SYS", sys)
+	input := filepath.Join(sys, "class", "hwmon", "hwmon0", "temp1_input")
+	var seen []float64
+	r := quickRunner("true")
+	r.Thermal = ThermalPolicy{MaxC: 85}
+	r.CoolDown = func(c float64) { seen = append(seen, c) }
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		os.WriteFile(input, []byte("74000\n"), 0o644)
+	}()
+	start := time.Now()
+	m, err := r.Build(context.Background(), tuner.BuildRequest{Jobs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(start) < 200*time.Millisecond || len(seen) < 2 || seen[0] != 90 || seen[len(seen)-1] != 74 {
+		t.Errorf("did not wait for 75 °C: waited %s, saw %v", time.Since(start), seen)
+	}
+	if m.Thermal || m.ExitCode != 0 {
+		t.Errorf("the build after cooling was paused or failed: %+v", m)
+	}
+}

@@ -54,15 +54,23 @@ func (s SystemSampler) Sample(ctx context.Context) (Sample, error) {
 	if sw, err := mem.SwapMemoryWithContext(ctx); err == nil {
 		out.SwapUsed = sw.Used
 	}
+	temps, err := readTemperatures(ctx)
+	if err != nil {
+		return out, err
+	}
+	out.TempC, out.HasTemp = pickTemperature(temps, s.Sensor)
+	return out, nil
+}
+
+func readTemperatures(ctx context.Context) ([]sensors.TemperatureStat, error) {
 	temps, err := sensors.TemperaturesWithContext(ctx)
 	// Unreadable sensor files come back as warnings beside partial data;
 	// the readable ones are still good.
 	var warnings *sensors.Warnings
 	if err != nil && !errors.As(err, &warnings) {
-		return out, fmt.Errorf("reading temperatures: %w", err)
+		return nil, fmt.Errorf("reading temperatures: %w", err)
 	}
-	out.TempC, out.HasTemp = pickTemperature(temps, s.Sensor)
-	return out, nil
+	return temps, nil
 }
 
 // cpuSensorHints are substrings of the sensor keys that Linux drivers give
@@ -71,11 +79,19 @@ func (s SystemSampler) Sample(ctx context.Context) (Sample, error) {
 var cpuSensorHints = []string{"coretemp", "k10temp", "zenpower", "cpu", "package", "core", "tctl", "tdie", "x86_pkg", "soc"}
 
 func pickTemperature(temps []sensors.TemperatureStat, key string) (float64, bool) {
-	best, found := 0.0, false
+	t, ok := pickSensor(temps, key)
+	return t.Temperature, ok
+}
+
+// pickSensor chooses the sensor a SystemSampler reports, so that
+// CriticalTemp reads the limit of the very sensor the guard watches.
+func pickSensor(temps []sensors.TemperatureStat, key string) (sensors.TemperatureStat, bool) {
+	var best sensors.TemperatureStat
+	found := false
 	consider := func(match func(string) bool) {
 		for _, t := range temps {
-			if match(strings.ToLower(t.SensorKey)) && (!found || t.Temperature > best) {
-				best, found = t.Temperature, true
+			if match(strings.ToLower(t.SensorKey)) && (!found || t.Temperature > best.Temperature) {
+				best, found = t, true
 			}
 		}
 	}
@@ -108,6 +124,7 @@ type stats struct {
 	minAvail         uint64
 	maxSwap          uint64
 	err              error // the last sampling error, if any
+	thermal          thermalResult
 }
 
 func (s *stats) add(x Sample) {

@@ -54,6 +54,7 @@ if [ -n "$HANG_ON_CALL" ] && [ "$n" = "$HANG_ON_CALL" ]; then
   echo $$ > "$dir/hung.pgid"
   sleep 60 & sleep 60 & wait
 fi
+[ -n "$HEAT" ] && echo 99000 > "$HEAT"
 if [ -n "$FAIL" ]; then echo "make: *** No rule to make target 'all'.  Stop." >&2; exit 2; fi
 awk -v j=$j 'BEGIN { t = 0.1 + 1.0/(j<6?j:6) + 0.01*j; system("sleep " t) }'
 if [ $j -gt ${FAIL_ABOVE:-1000} ]; then
@@ -268,6 +269,54 @@ func TestTuneBrokenCommandExits1WithItsStderr(t *testing.T) {
 	}
 }
 
+// fakeSensor makes a sysfs tree with one CPU sensor at tempC for gopsutil,
+// and returns the HOST_SYS value and the file that holds the reading.
+func fakeSensor(t *testing.T, tempC int) (hostSys, input string) {
+	t.Helper()
+	hostSys = t.TempDir()
+	dir := filepath.Join(hostSys, "class", "hwmon", "hwmon0")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]string{"name": "coretemp", "temp1_label": "Package id 0", "temp1_input": strconv.Itoa(tempC * 1000)} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(v+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return hostSys, filepath.Join(dir, "temp1_input")
+}
+
+func TestCriticalTemperatureStopsWithExit3(t *testing.T) {
+	f := newFixture(t)
+	hostSys, input := fakeSensor(t, 50)
+	// The stand-in build heats the CPU to 99 °C as soon as it starts.
+	stdout, stderr, code := f.jtune(t, []string{"HOST_SYS=" + hostSys, "HEAT=" + input},
+		"--max-temp", "85", "--crit-temp", "95", "--sample-interval", "20ms", "--state", f.state, "--", "./make")
+	if code != 3 {
+		t.Fatalf("exit %d, want 3\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "critical temperature") || stdout != "" {
+		t.Errorf("stderr:\n%s\nstdout:\n%s", stderr, stdout)
+	}
+	s := readReport(t, f.state)
+	if s.Outcome != "critical" || len(s.Trials) != 1 || s.Trials[0].Status != "thermal" || s.Trials[0].MaxTempC == nil || *s.Trials[0].MaxTempC < 95 {
+		t.Errorf("state after the critical stop: %+v", s)
+	}
+}
+
+func TestRequireTemp(t *testing.T) {
+	f := newFixture(t)
+	empty := t.TempDir() // a sysfs with no sensors
+	_, stderr, code := f.jtune(t, []string{"HOST_SYS=" + empty}, "--require-temp", "--state", f.state, "--", "./make")
+	if code != 1 || !strings.Contains(stderr, "no temperature sensor") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	stdout, stderr, code := f.jtune(t, []string{"HOST_SYS=" + empty}, "--budget", "1", "--sample-interval", "50ms", "--state", f.state, "--", "./make")
+	if code != 0 || !strings.Contains(stdout, "warning: this machine has no temperature sensor: the thermal guard is off") {
+		t.Errorf("without --require-temp: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
 func TestTunePrepareFailureExits1(t *testing.T) {
 	f := newFixture(t)
 	_, stderr, code := f.jtune(t, nil, "--prepare", "echo 'no Makefile here' >&2; exit 4", "--state", f.state, "--", "./make")
@@ -376,6 +425,9 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"zero budget", []string{"--budget", "0", "--", "./make"}, "--budget 0 must be at least 1"},
 		{"unknown flag", []string{"--jobs", "4", "--", "./make"}, "unknown flag: --jobs"},
 		{"bad duration", []string{"--timeout", "soon", "--", "./make"}, `invalid argument "soon"`},
+		{"resume above max temperature", []string{"--max-temp", "80", "--resume-temp", "85", "--", "./make"}, "--resume-temp 85 must be below --max-temp 80"},
+		{"critical below max temperature", []string{"--max-temp", "80", "--crit-temp", "70", "--", "./make"}, "--crit-temp 70 must be above --max-temp 80"},
+		{"diff without writing", []string{"--diff", "--", "./make"}, "--diff needs --write-makeconf"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -89,3 +89,13 @@ func (p *progress) brokenCommand(e *tuner.BrokenCommandError) {
 		fmt.Fprintf(p.w, "  | %s\n", line)
 	}
 }
+
+// coolDown returns the status reporter for the wait before a build: one
+// line per reading while the CPU is above target.
+func (p *progress) coolDown(target float64) func(tempC float64) {
+	return func(tempC float64) {
+		if tempC > target {
+			p.printf("jtune: cooling down: CPU at %.0f °C, next build at %.0f °C (%.0f to go)\n", tempC, target, tempC-target)
+		}
+	}
+}

@@ -36,6 +36,11 @@ type options struct {
 	state          string
 	resume         bool
 	noHostCheck    bool
+	maxTemp        float64
+	resumeTemp     float64
+	critTemp       float64
+	sensor         string
+	requireTemp    bool
 	makeConf       string
 	writeMakeConf  string
 	diff           bool
@@ -68,6 +73,11 @@ func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.BoolVar(&o.noEarlyAbort, "no-early-abort", false, "let every build finish; by default a build 15% slower than the best so far\nis stopped and kept as a lower bound (status aborted)")
 	fs.IntVar(&o.load, "load", cpus, "the make -l `M` value passed with every build and recommended, e.g. --load 2;\n0 leaves -l out")
 	fs.StringVar(&o.prepare, "prepare", "", "`command` run with sh -c before every build and not timed,\ne.g. --prepare \"make clean\" or --prepare \"make clean && ccache -C\"")
+	fs.Float64Var(&o.maxTemp, "max-temp", 85, "pause the build (SIGSTOP to its process group) when the CPU reaches `C` degrees,\nand wait before each build until it has cooled; 0 turns the thermal guard off")
+	fs.Float64Var(&o.resumeTemp, "resume-temp", 0, "resume a paused build, or start the next one, at `C` degrees (default: --max-temp - 10)")
+	fs.Float64Var(&o.critTemp, "crit-temp", 0, "stop the build and the session (exit 3) at `C` degrees\n(default: the sensor's own critical value, or --max-temp + 10)")
+	fs.StringVar(&o.sensor, "sensor", "", "temperature sensor `key` to watch, e.g. --sensor k10temp_tctl\n(default: the hottest CPU package or core sensor)")
+	fs.BoolVar(&o.requireTemp, "require-temp", false, "fail when the machine has no temperature sensor, instead of tuning unguarded")
 	fs.DurationVar(&o.timeout, "timeout", 0, "stop a build that runs longer than `DURATION` and record it as timeout, e.g. --timeout 20m (default: no limit)")
 	fs.Float64Var(&o.tolerance, "tolerance", 0.01, "recommend the smallest N within this `fraction` of the fastest build, e.g. --tolerance 0.02")
 	fs.DurationVar(&o.sampleInterval, "sample-interval", time.Second, "how often to read load, temperature and memory during a build, e.g. --sample-interval 500ms")
@@ -189,6 +199,12 @@ func (o *options) validate(fs *pflag.FlagSet) error {
 		return usagef("--state must name a file")
 	case o.diff && o.writeMakeConf == "":
 		return usagef("--diff needs --write-makeconf")
+	case o.maxTemp < 0:
+		return usagef("--max-temp %g must not be negative", o.maxTemp)
+	case o.resumeTemp < 0 || (o.maxTemp > 0 && o.resumeTemp >= o.maxTemp):
+		return usagef("--resume-temp %g must be below --max-temp %g", o.resumeTemp, o.maxTemp)
+	case o.critTemp < 0 || (o.critTemp > 0 && o.critTemp <= o.maxTemp):
+		return usagef("--crit-temp %g must be above --max-temp %g", o.critTemp, o.maxTemp)
 	case o.timeBudget < 0:
 		return usagef("--time-budget %s must not be negative", o.timeBudget)
 	}
@@ -328,6 +344,15 @@ func tune(ctx context.Context, o options, f farm, hostWarnings []string, stdout,
 	runner := &probe.Runner{
 		Command: p.command, Prepare: p.prepare, Timeout: p.timeout,
 		SampleInterval: o.sampleInterval, DistccHosts: distccHosts,
+		Sampler: probe.SystemSampler{Sensor: o.sensor},
+	}
+	guardWarning, err := thermalGuard(ctx, o, runner, out)
+	if err != nil {
+		return err
+	}
+	if guardWarning != "" {
+		rep.Warnings = append(rep.Warnings, guardWarning)
+		out.warn(guardWarning)
 	}
 	settings := tuner.Settings{
 		FormulaJobs: p.formulaN, Min: p.minJobs, Max: p.maxJobs, Load: p.load,
@@ -392,4 +417,34 @@ func sameSession(path string, old, now *report) error {
 			path, old.HostsSpec, now.HostsSpec)
 	}
 	return nil
+}
+
+// thermalGuard sets up the runner's thermal guard from the flags. A
+// machine without a sensor tunes unguarded with a warning, or fails with
+// --require-temp.
+func thermalGuard(ctx context.Context, o options, r *probe.Runner, out *progress) (warning string, err error) {
+	if o.maxTemp == 0 {
+		return "", nil
+	}
+	sampler := probe.SystemSampler{Sensor: o.sensor}
+	if !probe.HasTemperature(ctx, sampler) {
+		what := "this machine has no temperature sensor"
+		if o.sensor != "" {
+			what = fmt.Sprintf("there is no temperature sensor %q", o.sensor)
+		}
+		if o.requireTemp {
+			return "", fmt.Errorf("--require-temp: %s; run without it to tune unguarded", what)
+		}
+		return what + ": the thermal guard is off", nil
+	}
+	policy := probe.ThermalPolicy{MaxC: o.maxTemp, ResumeC: o.resumeTemp, CritC: o.critTemp}
+	if policy.CritC == 0 {
+		policy.CritC = o.maxTemp + 10
+		if c, ok := probe.CriticalTemp(sampler); ok && c > o.maxTemp {
+			policy.CritC = c
+		}
+	}
+	r.Thermal = policy
+	r.CoolDown = out.coolDown(policy.Resume())
+	return "", nil
 }
