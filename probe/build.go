@@ -407,6 +407,7 @@ func fillStats(m *tuner.Measurement, st stats) {
 		m.MaxTempC, m.MeanTempC = &maxT, &meanT
 	}
 	m.MinAvailMemBytes, m.MaxSwapUsedBytes = st.minAvail, st.maxSwap
+	m.SwapGrowthBytes = st.maxSwap - min(st.firstSwap, st.maxSwap)
 	m.PausedSeconds = st.thermal.paused.Seconds()
 	m.Thermal, m.Critical = st.thermal.thermal, st.thermal.critical
 }

@@ -123,7 +123,8 @@ type stats struct {
 	sumTemp, maxTemp float64
 	minAvail         uint64
 	maxSwap          uint64
-	err              error // the last sampling error, if any
+	firstSwap        uint64 // swap in use at the first sample, before the build could add to it
+	err              error  // the last sampling error, if any
 	thermal          thermalResult
 }
 
@@ -140,6 +141,9 @@ func (s *stats) add(x Sample) {
 	}
 	if x.AvailableMemory > 0 && (s.minAvail == 0 || x.AvailableMemory < s.minAvail) {
 		s.minAvail = x.AvailableMemory
+	}
+	if s.n == 1 {
+		s.firstSwap = x.SwapUsed
 	}
 	s.maxSwap = max(s.maxSwap, x.SwapUsed)
 }

@@ -126,6 +126,8 @@ func TestClassify(t *testing.T) {
 		{"failures at the level of lower N", Measurement{DistccFailures: 4}, 16, 0, StatusOK},
 		{"lower N only: higher N does not set the baseline", Measurement{DistccFailures: 3}, 6, 0, StatusOverloaded},
 		{"few failures are noise", Measurement{DistccFailures: 2}, 2, 0, StatusOK},
+		{"the master swapped", Measurement{SwapGrowthBytes: 200 << 20}, 16, 0, StatusOverloaded},
+		{"a little swap is not overload", Measurement{SwapGrowthBytes: 8 << 20}, 16, 0, StatusOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -52,6 +52,7 @@ type Measurement struct {
 	MeanTempC        *float64 `json:"mean_temp_c"`
 	MinAvailMemBytes uint64   `json:"min_available_memory_bytes"`
 	MaxSwapUsedBytes uint64   `json:"max_swap_used_bytes"`
+	SwapGrowthBytes  uint64   `json:"swap_growth_bytes"` // swap the build added: a swapping master is overloaded
 	Samples          int      `json:"samples"`
 
 	StderrTail string   `json:"stderr_tail,omitempty"`

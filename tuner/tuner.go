@@ -227,6 +227,7 @@ func Run(ctx context.Context, b Builder, s Settings) (*Result, error) {
 		}
 		first := observe(res.Trials).builds == 0
 		res.Trials = append(res.Trials, t)
+		reclassify(res.Trials, s.MaxLoad, s.Min)
 		if s.OnTrial != nil {
 			if err := s.OnTrial(res.Trials); err != nil {
 				return finish(Aborted, err)
@@ -299,9 +300,16 @@ const (
 	overloadFactor      = 2
 )
 
+// swapOverload is how much swap a build may add before it counts as
+// overloaded: a master that swaps under a big -j is the classic failure,
+// while a few MiB move out for unrelated reasons on any busy machine.
+const swapOverload = 64 << 20
+
 // Classify gives the status of a build at jobs from its measurement and
-// the builds before it.
-func Classify(m Measurement, jobs int, before []Trial, maxLoad float64) (Status, string) {
+// the other builds of the session. Only clean builds at lower N set the
+// failure level that counts as overload: an overloaded build below says
+// nothing about what is normal.
+func Classify(m Measurement, jobs int, others []Trial, maxLoad float64) (Status, string) {
 	switch {
 	case m.Interrupted:
 		return StatusInterrupted, "stopped by the user"
@@ -317,10 +325,12 @@ func Classify(m Measurement, jobs int, before []Trial, maxLoad float64) (Status,
 		return StatusFailed, fmt.Sprintf("exit code %d", m.ExitCode)
 	case maxLoad > 0 && m.MaxLoad > maxLoad:
 		return StatusOverloaded, fmt.Sprintf("load average %.1f went above --max-load %g", m.MaxLoad, maxLoad)
+	case m.SwapGrowthBytes >= swapOverload:
+		return StatusOverloaded, fmt.Sprintf("the master swapped out %d MiB during the build", m.SwapGrowthBytes>>20)
 	}
 	baseline := 0
-	for _, t := range before {
-		if t.counts() && t.Jobs < jobs {
+	for _, t := range others {
+		if t.Status == StatusOK && t.Jobs < jobs {
 			baseline = max(baseline, t.DistccFailures)
 		}
 	}
@@ -328,6 +338,36 @@ func Classify(m Measurement, jobs int, before []Trial, maxLoad float64) (Status,
 		return StatusOverloaded, fmt.Sprintf("%d distcc failures, against at most %d at lower -j", m.DistccFailures, baseline)
 	}
 	return StatusOK, ""
+}
+
+// reclassify judges the completed builds again in the light of all the
+// others, since a build at a lower N, run later, can show that a failure
+// level was there all along: the mark of a broken or refusing host, not
+// of too many jobs. Builds at or below floorJobs (the bottom of the
+// range, this machine's CPU count by default) are never overloaded by
+// distcc failures, as so few jobs cannot overload distcc.
+func reclassify(trials []Trial, maxLoad float64, floorJobs int) {
+	// From the lowest N up, so each build is judged against final
+	// verdicts below it.
+	order := make([]int, len(trials))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return trials[a].Jobs - trials[b].Jobs })
+	for _, i := range order {
+		t := trials[i]
+		if t.Status != StatusOK && t.Status != StatusOverloaded {
+			continue
+		}
+		trials[i].Status, trials[i].Reason = Classify(t.Measurement, t.Jobs, trials, maxLoad)
+		if t.Jobs <= floorJobs && trials[i].Status == StatusOverloaded {
+			calm := t.Measurement
+			calm.DistccFailures = 0
+			if st, _ := Classify(calm, t.Jobs, trials, maxLoad); st == StatusOK {
+				trials[i].Status, trials[i].Reason = StatusOK, ""
+			}
+		}
+	}
 }
 
 func sessionWarnings(trials []Trial, s Settings) []string {
@@ -340,12 +380,30 @@ func sessionWarnings(trials []Trial, s Settings) []string {
 	} else if o.builds > 0 {
 		w = append(w, "no build finished cleanly, so there is no measured recommendation")
 	}
+	if lo := lowestFailures(trials); lo >= overloadMinFailures {
+		w = append(w, fmt.Sprintf("every build had at least %d distcc failures, at low N too: that points at a broken or refusing host, not at too many jobs; check the hosts and distccd's --allow", lo))
+	}
 	for _, t := range trials {
 		for _, msg := range t.Warnings {
 			w = appendUnique(w, msg)
 		}
 	}
 	return w
+}
+
+// lowestFailures is the fewest distcc failures of any clean build, or 0
+// when there are fewer than two clean builds to judge by.
+func lowestFailures(trials []Trial) int {
+	lowest, n := math.MaxInt, 0
+	for _, t := range trials {
+		if t.Status == StatusOK {
+			lowest, n = min(lowest, t.DistccFailures), n+1
+		}
+	}
+	if n < 2 {
+		return 0
+	}
+	return lowest
 }
 
 func appendUnique(list []string, s string) []string {

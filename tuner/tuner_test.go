@@ -215,3 +215,20 @@ func TestAThermalBuildIsMeasuredAgain(t *testing.T) {
 		t.Errorf("next N after a thermal build at -j13 is %d", n)
 	}
 }
+
+func TestRunWarnsAboutABrokenHost(t *testing.T) {
+	// The same failures at every N: a host refuses work, jobs are not
+	// too many.
+	b := builderFunc(func(jobs int) Measurement { return Measurement{WallSeconds: 100 + float64(jobs), DistccFailures: 6} })
+	res, err := Run(context.Background(), b, Settings{FormulaJobs: 5, Min: 2, Max: 20, Budget: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, w := range res.Warnings {
+		found = found || strings.Contains(w, "broken or refusing host")
+	}
+	if !found {
+		t.Errorf("no broken-host warning in %q (trials %+v)", res.Warnings, res.Trials)
+	}
+}
