@@ -105,13 +105,7 @@ func runRecommend(args []string, stdout, stderr io.Writer) error {
 			rule += fmt.Sprintf(", capped by distcc's %d slots", slots)
 		}
 	}
-	conf, err := makeconf.Load(o.makeConf)
-	switch {
-	case err == nil:
-		warnings = append(warnings, conf.Warnings(len(f.up()) > 0)...)
-	case !errors.Is(err, fs.ErrNotExist) || o.makeConf != defaultMakeConf:
-		warnings = append(warnings, fmt.Sprintf("%s could not be read: %v", o.makeConf, err))
-	}
+	warnings = append(warnings, makeConfWarnings(o.makeConf, f)...)
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "jtune: warning: %s\n", w)
 	}
@@ -122,6 +116,19 @@ func runRecommend(args []string, stdout, stderr io.Writer) error {
 		return writeMakeConf(o.write, makeopts, o.diff, stdout, stderr)
 	}
 	return nil
+}
+
+// makeConfWarnings reads make.conf for the seed's pitfalls. A missing
+// default make.conf is normal off Gentoo; any other problem is reported.
+func makeConfWarnings(path string, f farm) []string {
+	conf, err := makeconf.Load(path)
+	switch {
+	case err == nil:
+		return conf.Warnings(len(f.up()) > 0)
+	case errors.Is(err, fs.ErrNotExist) && path == defaultMakeConf:
+		return nil
+	}
+	return []string{fmt.Sprintf("%s could not be read: %v", path, err)}
 }
 
 // recommendFromState takes the answer from a finished session in path

@@ -121,8 +121,9 @@ Flags:
 
 const usageTail = `
 Exit status: 0 success, 1 runtime failure (the first build failed, a
-prepare command failed), 2 bad command line, 130 after Ctrl-C (the best
-result so far is still printed and saved).
+prepare command failed), 2 bad command line, 3 the CPU reached its critical
+temperature (the state is saved; continue with --resume), 130 after Ctrl-C
+(the best result so far is still printed and saved).
 `
 
 func printUsage(w io.Writer, fs *pflag.FlagSet) {
@@ -305,7 +306,7 @@ func tune(ctx context.Context, o options, f farm, hostWarnings []string, stdout,
 	out.header(p)
 
 	rep := newReport(p)
-	for _, w := range hostWarnings {
+	for _, w := range append(hostWarnings, makeConfWarnings(o.makeConf, f)...) {
 		rep.Warnings = append(rep.Warnings, w)
 		out.warn(w)
 	}
