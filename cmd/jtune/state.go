@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"syscall"
+
+	"github.com/jtune/jtune/cmd/jtune/internal/atomicfile"
 )
 
 // stateFile is the session's state on disk. Every save replaces the file
@@ -114,47 +115,8 @@ func (s *stateFile) save(r *report) error {
 	if err != nil {
 		return fmt.Errorf("encoding state: %w", err)
 	}
-	if err := writeFileAtomic(s.path, append(data, '\n'), 0o644); err != nil {
+	if err := atomicfile.Replace(s.path, append(data, '\n'), 0o644, -1, -1); err != nil {
 		return fmt.Errorf("saving state: %w", err)
-	}
-	return nil
-}
-
-// writeFileAtomic writes data to a temporary file beside path, syncs it,
-// renames it over path and syncs the directory, so the rename survives a
-// power loss.
-func writeFileAtomic(path string, data []byte, perm fs.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err = tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -16,6 +16,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/jtune/jtune/cmd/jtune/internal/atomicfile"
 )
 
 // OwnFile is the file jtune creates inside a make.conf directory that does
@@ -587,7 +589,7 @@ func Write(path string, before, after []byte) (backup string, err error) {
 			os.Remove(backup)
 		}
 	}
-	if err := replace(path, after, mode, uid, gid); err != nil {
+	if err := atomicfile.Replace(path, after, mode, uid, gid); err != nil {
 		undo()
 		return "", fail("write", err)
 	}
@@ -611,58 +613,13 @@ func writeBackup(path string, data []byte, mode fs.FileMode, uid, gid int, confD
 		if err != nil {
 			return "", err
 		}
-		err = writeSync(f, data, mode, uid, gid)
+		err = atomicfile.WriteSync(f, data, mode, uid, gid)
 		if err != nil {
 			os.Remove(name)
 			return "", err
 		}
 		return name, nil
 	}
-}
-
-// writeSync writes data to f, sets mode and owner (the umask and the
-// creating user would otherwise decide them) and makes it durable.
-func writeSync(f *os.File, data []byte, mode fs.FileMode, uid, gid int) error {
-	_, err := f.Write(data)
-	if err == nil {
-		err = f.Chmod(mode)
-	}
-	if err == nil && uid >= 0 {
-		if cerr := f.Chown(uid, gid); cerr != nil && !errors.Is(cerr, fs.ErrPermission) {
-			err = cerr
-		}
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-func replace(path string, data []byte, mode fs.FileMode, uid, gid int) error {
-	dir := filepath.Dir(path)
-	// The leading dot keeps Portage from reading a leftover temp file.
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".jtune-*")
-	if err != nil {
-		return err
-	}
-	if err := writeSync(tmp, data, mode, uid, gid); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return nil // The rename happened; only durability is uncertain.
-	}
-	defer d.Close()
-	_ = d.Sync()
-	return nil
 }
 
 // Diff renders a unified diff with 3 lines of context so the user can see
