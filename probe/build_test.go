@@ -109,38 +109,11 @@ func TestBuildRecordsExitCodeAndTail(t *testing.T) {
 	}
 }
 
-// groupAlive reports whether any process of the group is still running;
-// zombies waiting for init to reap them do not count.
-func groupAlive(t *testing.T, pgid int) bool {
-	t.Helper()
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// Fields after the command name: state ppid pgrp ...
-		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-		if len(fields) > 2 && fields[0] != "Z" && fields[2] == strconv.Itoa(pgid) && pid != os.Getpid() {
-			return true
-		}
-	}
-	return false
-}
-
+// waitGroupGone fails unless every process of the group is gone within a
+// few seconds; zombies waiting for init to reap them do not count.
 func waitGroupGone(t *testing.T, pgid int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for groupAlive(t, pgid) {
-		if time.Now().After(deadline) {
-			t.Fatalf("processes of group %d are still running", pgid)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitFor(t, "the build's process group is gone", 5*time.Second, func() bool { return len(groupProcs(t, pgid)) == 0 })
 }
 
 func TestBuildTimeoutKillsTheWholeGroup(t *testing.T) {
