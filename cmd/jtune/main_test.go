@@ -96,6 +96,28 @@ func (f fixture) jtune(t *testing.T, env []string, args ...string) (stdout, stde
 	return out.String(), errb.String(), cmd.ProcessState.ExitCode()
 }
 
+// start runs the binary in the background, for tests that signal it in
+// the middle of a build; it is killed at the end of the test if still
+// running.
+func (f fixture) start(t *testing.T, env []string, args ...string) (cmd *exec.Cmd, stdout, stderr *bytes.Buffer) {
+	t.Helper()
+	cmd = exec.Command(jtuneBin, args...)
+	cmd.Dir = f.dir
+	cmd.Env = append(os.Environ(), append([]string{"STATE=" + f.state, "NO_COLOR=1"}, env...)...)
+	stdout, stderr = &bytes.Buffer{}, &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return cmd, stdout, stderr
+}
+
 func (f fixture) calls(t *testing.T) []string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(f.dir, "calls"))
@@ -333,26 +355,9 @@ func TestTunePrepareFailureExits1(t *testing.T) {
 
 func TestTuneCtrlCStopsTheBuildAndSaves(t *testing.T) {
 	f := newFixture(t)
-	cmd := exec.Command(jtuneBin, "--min", "2", "--max", "24", "--load", "2", "--sample-interval", "50ms", "--state", f.state, "--", "./make")
-	cmd.Dir = f.dir
-	cmd.Env = append(os.Environ(), "STATE="+f.state, "HANG_ON_CALL=3", "NO_COLOR=1")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stdout, stderr := f.start(t, []string{"HANG_ON_CALL=3"}, "--min", "2", "--max", "24", "--load", "2", "--sample-interval", "50ms", "--state", f.state, "--", "./make")
 	pgidFile := filepath.Join(f.dir, "hung.pgid")
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := os.Stat(pgidFile); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("the third build never started\n%s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFile(t, pgidFile)
 	time.Sleep(100 * time.Millisecond) // let the sleeps start
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -376,9 +381,7 @@ func TestTuneCtrlCStopsTheBuildAndSaves(t *testing.T) {
 	if len(s.Trials) != 3 || s.Trials[2].Status != "interrupted" || s.Outcome != "interrupted" {
 		t.Errorf("state after Ctrl-C: %d trials, outcome %s", len(s.Trials), s.Outcome)
 	}
-	data, _ := os.ReadFile(pgidFile)
-	pgid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
-	waitNoGroup(t, pgid)
+	waitNoGroup(t, readPgid(t, pgidFile))
 }
 
 // waitNoGroup fails unless every process of the group is gone within a

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -47,12 +46,7 @@ func readPgid(t *testing.T, path string) int {
 func TestResumeAfterKill9(t *testing.T) {
 	f := newFixture(t)
 	args := []string{"--min", "2", "--max", "24", "--budget", "6", "--load", "2", "--sample-interval", "50ms", "--state", f.state}
-	cmd := exec.Command(jtuneBin, append(args, "--", "./make")...)
-	cmd.Dir = f.dir
-	cmd.Env = append(os.Environ(), "STATE="+f.state, "HANG_ON_CALL=3", "NO_COLOR=1")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, _, _ := f.start(t, []string{"HANG_ON_CALL=3"}, append(args, "--", "./make")...)
 	pgidFile := filepath.Join(f.dir, "hung.pgid")
 	waitFile(t, pgidFile)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -138,12 +132,7 @@ func TestResumeRefusals(t *testing.T) {
 
 func TestTwoSessionsCannotShareAState(t *testing.T) {
 	f := newFixture(t)
-	first := exec.Command(jtuneBin, "--sample-interval", "50ms", "--state", f.state, "--", "./make")
-	first.Dir = f.dir
-	first.Env = append(os.Environ(), "STATE="+f.state, "HANG_ON_CALL=1")
-	if err := first.Start(); err != nil {
-		t.Fatal(err)
-	}
+	first, _, _ := f.start(t, []string{"HANG_ON_CALL=1"}, "--sample-interval", "50ms", "--state", f.state, "--", "./make")
 	defer func() {
 		first.Process.Signal(syscall.SIGINT)
 		first.Wait()
