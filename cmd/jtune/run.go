@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -323,7 +324,11 @@ func tune(ctx context.Context, o options, f farm, hostWarnings []string, stdout,
 		}
 		prior = old.Trials
 		rep.Trials = prior
-		rep.Warnings = append(rep.Warnings, old.Warnings...)
+		for _, w := range old.Warnings {
+			if !slices.Contains(rep.Warnings, w) { // this run found many of them again
+				rep.Warnings = append(rep.Warnings, w)
+			}
+		}
 		out.printf("jtune: resuming %s: %d builds done\n", p.statePath, len(prior))
 	} else if state, err = openState(p.statePath); err != nil {
 		return err
