@@ -158,6 +158,13 @@ type SimResult struct {
 	// MeanMasterLoad is the time-averaged number of runnable jobs on the
 	// master while units compile, what a load average would show.
 	MeanMasterLoad float64
+	// SwapMB is the most the jobs on the master asked for beyond
+	// master.memory_mb: what the master swaps out. Zero when it never
+	// runs short.
+	SwapMB float64
+	// SwapFromSeconds is when the master first ran short of memory, in
+	// seconds from the start of the build; meaningful when SwapMB > 0.
+	SwapFromSeconds float64
 	// UnitDone holds the completion time of each compile unit, ascending,
 	// in seconds from the start of the build (noise applied), so a caller
 	// can judge a build from its progress before it ends.
@@ -560,9 +567,13 @@ type psQueue struct {
 	busy    float64 // integral of min(n, cores) dt
 	load    float64 // integral of n dt
 	maxN    int
-	h       []psItem
-	nextT   float64 // cached nextTime, the queue's key in sim.qheap
-	pos     int     // index in sim.qheap
+	// Memory overcommit on a queue with memCap: the peak, and when the
+	// demand first went over.
+	maxOverMB float64
+	overFrom  float64
+	h         []psItem
+	nextT     float64 // cached nextTime, the queue's key in sim.qheap
+	pos       int     // index in sim.qheap
 }
 
 // setRate caches the per-job rate for n resident jobs.
@@ -623,6 +634,14 @@ func (q *psQueue) add(t, work float64, unit int32) {
 	a[i] = it
 	q.setRate(len(a))
 	q.maxN = max(q.maxN, len(a))
+	if q.memCap > 0 {
+		if over := float64(len(a))*q.memPerJob - q.memCap; over > q.maxOverMB {
+			if q.maxOverMB == 0 {
+				q.overFrom = t
+			}
+			q.maxOverMB = over
+		}
+	}
 }
 
 func (q *psQueue) popMin() int32 {
@@ -815,6 +834,7 @@ func (f Farm) Simulate(jobs int, noise float64, rng *rand.Rand) SimResult {
 		Failures:      s.fails,
 		UserSeconds:   head + m.busy + tail,
 		MaxMasterLoad: float64(max(m.maxN, 1)),
+		SwapMB:        m.maxOverMB,
 		UnitDone:      s.done,
 	}
 	if compile > 0 {
@@ -829,6 +849,9 @@ func (f Farm) Simulate(jobs int, noise float64, rng *rand.Rand) SimResult {
 		factor = math.Exp(math.Sqrt(s2)*rng.NormFloat64() - s2/2)
 	}
 	res.Seconds *= factor
+	if res.SwapMB > 0 {
+		res.SwapFromSeconds = (m.overFrom + head) * factor
+	}
 	for i := range res.UnitDone {
 		res.UnitDone[i] = (res.UnitDone[i] + head) * factor
 	}

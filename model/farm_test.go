@@ -633,3 +633,29 @@ func BenchmarkSimulate(b *testing.B) {
 		})
 	}
 }
+
+func TestSwapOnTheMaster(t *testing.T) {
+	// A local-only build whose jobs hold 100 MB each on a master with
+	// 1,000 MB: up to -j10 nothing swaps, and at -jN the master is short
+	// by (N-10) x 100 MB from the moment make starts N jobs.
+	f := loadSeed(t).LocalOnly()
+	f.Build.UnitMemoryMB = 100
+	f.Master.MemoryMB = 1000
+	f.Master.SwapSlowdown = 1
+	for _, tc := range []struct {
+		jobs int
+		want float64
+	}{{4, 0}, {10, 0}, {11, 100}, {24, 1400}} {
+		r := f.Simulate(tc.jobs, 0, nil)
+		if math.Abs(r.SwapMB-tc.want) > 1e-9 {
+			t.Errorf("-j%d: SwapMB = %g, want %g", tc.jobs, r.SwapMB, tc.want)
+		}
+		head := f.Build.OverheadSeconds / f.Master.Speed
+		if tc.want > 0 && (r.SwapFromSeconds < head || r.SwapFromSeconds > head+1) {
+			t.Errorf("-j%d: swapping from %.2f s, want just after the %.2f s before compiles start", tc.jobs, r.SwapFromSeconds, head)
+		}
+	}
+	if slow, fast := f.Simulate(24, 0, nil).Seconds, f.Simulate(10, 0, nil).Seconds; slow <= fast {
+		t.Errorf("-j24 swapping took %.1f s, not slower than -j10's %.1f s", slow, fast)
+	}
+}

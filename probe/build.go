@@ -51,6 +51,10 @@ type Runner struct {
 	// Thermal pauses or stops a build that gets too hot. The zero value
 	// never touches the build.
 	Thermal ThermalPolicy
+	// Progress is called from the sampling goroutine after every sample
+	// of a running build, for a live display; it must return quickly.
+	// Nil means no call.
+	Progress func(BuildStatus)
 }
 
 var _ tuner.Builder = (*Runner)(nil)
@@ -69,7 +73,13 @@ func CommandLine(args []string, jobs, load int) []string {
 	if placeholder || len(args) == 0 {
 		return out
 	}
-	switch filepath.Base(args[0]) {
+	prog := filepath.Base(args[0])
+	// "pump make" runs make under distcc's pump wrapper, which passes
+	// its arguments through: make is still the program that takes -j.
+	if (prog == "pump" || prog == "distcc-pump") && len(args) > 1 {
+		prog = filepath.Base(args[1])
+	}
+	switch prog {
 	case "make", "gmake":
 		out = append(out, "-j"+strconv.Itoa(jobs))
 		if load > 0 {
@@ -174,6 +184,14 @@ func (r *Runner) Build(ctx context.Context, req tuner.BuildRequest) (tuner.Measu
 			return m, err
 		}
 	}
+	// Every build starts from the same distcc state: no backoff carried
+	// over from an earlier build, and a state directory whose files say
+	// where this build's compiles ran.
+	env, distccDirPath, cleanDistccDir, err := distccDir(env)
+	if err != nil {
+		return m, err
+	}
+	defer cleanDistccDir()
 	distccLog := lookupEnv(env, "DISTCC_LOG")
 	logStart := fileSize(distccLog)
 
@@ -189,13 +207,41 @@ func (r *Runner) Build(ctx context.Context, req tuner.BuildRequest) (tuner.Measu
 	stderr := NewDistccScanner(r.TailBytes)
 	argv := CommandLine(r.Command, jobs, load)
 	cmd := r.groupCommand(buildCtx, argv, env)
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-
+	// Compile lines are counted apart from distcc's scanners: make echoes
+	// commands on stdout, quiet build systems print "CC x.o" on either.
 	start := time.Now()
+	outCompiles, errCompiles := &compileCounter{start: start}, &compileCounter{start: start}
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(stdout, outCompiles), io.MultiWriter(stderr, errCompiles)
+
+	hostJobs := watchDistccState(filepath.Join(distccDirPath, "state"))
 	if err := cmd.Start(); err != nil {
+		hostJobs.Stop()
 		return m, fmt.Errorf("starting %s: %w", argv[0], err)
 	}
-	samples := r.sampleUntilDone(buildCtx, cmd.Process.Pid, req.AbortAfter, func() { cancel(errAborted) })
+	var onSample func(Sample, bool)
+	if r.Progress != nil {
+		onSample = func(s Sample, paused bool) {
+			r.Progress(BuildStatus{Jobs: jobs, Elapsed: time.Since(start), CompileLines: outCompiles.count() + errCompiles.count(),
+				DistccFailures: stderr.Counts().Failures, Load1: s.Load1, TempC: s.TempC, HasTemp: s.HasTemp, Paused: paused})
+		}
+	}
+	// Besides AbortAfter, a build is stopped early in a distcc failure
+	// cascade, when the master starts to swap, or when its compile lines
+	// fall clearly behind the best build's; bound is then what it would
+	// have taken at least.
+	var bound float64
+	stopEarly := func(running time.Duration, swapGrowth uint64) bool {
+		if req.StopAtFailures > 0 && stderr.Counts().Failures >= req.StopAtFailures {
+			return true
+		}
+		if req.StopAtSwapGrowth > 0 && swapGrowth >= req.StopAtSwapGrowth {
+			return true
+		}
+		b, ok := req.Reference.Behind(running.Seconds(), outCompiles.count()+errCompiles.count())
+		bound = b
+		return ok
+	}
+	samples := r.sampleUntilDone(buildCtx, cmd.Process.Pid, req.AbortAfter, stopEarly, func() { cancel(errAborted) }, onSample)
 	waitErr := cmd.Wait()
 	m.WallSeconds = time.Since(start).Seconds()
 	// The sampler stops first so that it cannot signal the group after
@@ -205,8 +251,12 @@ func (r *Runner) Build(ctx context.Context, req tuner.BuildRequest) (tuner.Measu
 	// into the next build; the group is gone after this.
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 
+	m.DistccHostJobs = hostJobs.Stop()
 	stdout.Flush()
 	stderr.Flush()
+	outCompiles.flush()
+	errCompiles.flush()
+	m.CompileLines = outCompiles.count() + errCompiles.count()
 	m.StderrTail = stderr.Tail()
 	if m.StderrTail == "" {
 		m.StderrTail = stdout.Tail()
@@ -220,6 +270,8 @@ func (r *Runner) Build(ctx context.Context, req tuner.BuildRequest) (tuner.Measu
 		counts = mergeCounts(counts, logCounts)
 	}
 	m.DistccFailures, m.DistccErrors = counts.Failures, counts.Errors
+	m.DistccErrorHosts, m.DistccConfig = counts.ErrorsByHost, counts.Config
+	m.Warnings = append(m.Warnings, configWarnings(counts.Config)...)
 
 	if ps := cmd.ProcessState; ps != nil {
 		m.UserSeconds = ps.UserTime().Seconds()
@@ -230,11 +282,14 @@ func (r *Runner) Build(ctx context.Context, req tuner.BuildRequest) (tuner.Measu
 	case ctx.Err() != nil:
 		m.Interrupted = true
 	case errors.Is(context.Cause(buildCtx), errAborted):
-		m.Aborted = true
+		m.Aborted, m.BoundSeconds = true, bound
 	case errors.Is(context.Cause(buildCtx), errTimedOut):
 		m.TimedOut = true
 	case waitErr != nil && m.ExitCode == 0 && !errors.Is(waitErr, exec.ErrWaitDelay):
 		return m, fmt.Errorf("waiting for %s: %w", argv[0], waitErr)
+	}
+	if !m.Interrupted && !m.Aborted && !m.TimedOut {
+		m.Progress = tuner.NewProgress(lineTimes(outCompiles, errCompiles))
 	}
 	fillStats(&m, st)
 	return m, nil
@@ -316,7 +371,10 @@ func (r *Runner) prepare(ctx context.Context, env []string) error {
 // as a context deadline, whatever the sample interval. Once buildCtx is
 // done the guard continues a paused group, so that the SIGTERM the
 // cancellation sent is delivered, and pauses it no more.
-func (r *Runner) sampleUntilDone(buildCtx context.Context, pgid int, abortAfter time.Duration, abort func()) func() stats {
+//
+// onSample, when not nil, gets each good sample and whether the build is
+// paused, for Runner.Progress.
+func (r *Runner) sampleUntilDone(buildCtx context.Context, pgid int, abortAfter time.Duration, stopEarly func(running time.Duration, swapGrowth uint64) bool, abort func(), onSample func(Sample, bool)) func() stats {
 	sampler, interval := r.sampler(), r.interval()
 	ctx, cancel := context.WithCancel(context.Background())
 	guard := newThermalGuard(r.Thermal, pgid)
@@ -329,6 +387,7 @@ func (r *Runner) sampleUntilDone(buildCtx context.Context, pgid int, abortAfter 
 	)
 	var abortTimer *time.Timer
 	var abortC <-chan time.Time
+	stopped := false // the sampling goroutine alone reads and writes it
 	if abortAfter > 0 {
 		abortTimer = time.NewTimer(abortAfter)
 		abortC = abortTimer.C
@@ -350,13 +409,24 @@ func (r *Runner) sampleUntilDone(buildCtx context.Context, pgid int, abortAfter 
 				abortTimer.Reset(max(0, abortAfter-(now.Sub(start)-guard.pausedFor(now))))
 			}
 		}
+		if e == nil && onSample != nil {
+			onSample(s, guard.paused)
+		}
 		mu.Lock()
-		defer mu.Unlock()
 		if e != nil {
 			err = e
-			return
+		} else {
+			st.add(s)
 		}
-		st.add(s)
+		swapGrowth := st.swapGrowth()
+		mu.Unlock()
+		if stopEarly != nil && !stopped && !guard.paused {
+			now := time.Now()
+			if stopEarly(now.Sub(start)-guard.pausedFor(now), swapGrowth) {
+				stopped, abortC = true, nil
+				abort()
+			}
+		}
 	}
 	wg.Go(func() {
 		defer func() { guard.release(time.Now()) }()
@@ -375,7 +445,7 @@ func (r *Runner) sampleUntilDone(buildCtx context.Context, pgid int, abortAfter 
 				guard.release(time.Now())
 				done = nil
 			case <-abortC:
-				abortC = nil
+				stopped, abortC = true, nil
 				abort()
 			case <-tick.C:
 				take()
@@ -407,7 +477,7 @@ func fillStats(m *tuner.Measurement, st stats) {
 		m.MaxTempC, m.MeanTempC = &maxT, &meanT
 	}
 	m.MinAvailMemBytes, m.MaxSwapUsedBytes = st.minAvail, st.maxSwap
-	m.SwapGrowthBytes = st.maxSwap - min(st.firstSwap, st.maxSwap)
+	m.SwapGrowthBytes = st.swapGrowth()
 	m.PausedSeconds = st.thermal.paused.Seconds()
 	m.Thermal, m.Critical = st.thermal.thermal, st.thermal.critical
 }
@@ -477,5 +547,18 @@ func mergeCounts(a, b DistccCounts) DistccCounts {
 		}
 		a.FailuresByHost[k] += v
 	}
+	for k, v := range b.ErrorsByHost {
+		if a.ErrorsByHost == nil {
+			a.ErrorsByHost = map[string]int{}
+		}
+		a.ErrorsByHost[k] += v
+	}
+	for k, v := range b.Config {
+		if a.Config == nil {
+			a.Config = map[string]int{}
+		}
+		a.Config[k] += v
+	}
+	a.PumpServers = max(a.PumpServers, b.PumpServers)
 	return a
 }

@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +34,9 @@ func TestCommandLine(t *testing.T) {
 		{"placeholders inside an argument", []string{"sh", "-c", "make -j{N} -l{M} all"}, 9, 3, []string{"sh", "-c", "make -j9 -l3 all"}},
 		{"other programs are left alone", []string{"emerge", "-1", "gcc"}, 9, 3, []string{"emerge", "-1", "gcc"}},
 		{"makefile is not make", []string{"./makefile.sh"}, 9, 3, []string{"./makefile.sh"}},
+		{"make under pump", []string{"pump", "make", "CC=distcc gcc"}, 6, 2, []string{"pump", "make", "CC=distcc gcc", "-j6", "-l2"}},
+		{"make under Debian's distcc-pump", []string{"/usr/bin/distcc-pump", "make"}, 6, 0, []string{"/usr/bin/distcc-pump", "make", "-j6"}},
+		{"pump alone", []string{"pump"}, 6, 2, []string{"pump"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -240,7 +245,11 @@ func TestBuildCountsRealDistccFailures(t *testing.T) {
 	r := quickRunner(s)
 	r.Dir = dir
 	r.DistccHosts = "127.0.0.1:" + strconv.Itoa(port) + "/2"
-	r.Env = append(os.Environ(), "DISTCC_DIR="+filepath.Join(dir, ".distcc"), "DISTCC_BACKOFF_PERIOD=0", "DISTCC_LOG=")
+	// Backoff stays on: with DISTCC_BACKOFF_PERIOD=0, distcc 3.4 retries a
+	// dead host without end, until it aborts on fd_set overflow. The
+	// Runner gives the build a fresh DISTCC_DIR, so the backoff of the
+	// first compile is what makes the second fall back at once.
+	r.Env = append(os.Environ(), "DISTCC_LOG=")
 	m, err := r.Build(context.Background(), tuner.BuildRequest{Jobs: 2, Load: 0})
 	if err != nil {
 		t.Fatal(err)
@@ -279,5 +288,114 @@ func TestBuildWaitsForTheMachineToCool(t *testing.T) {
 	}
 	if m.Thermal || m.ExitCode != 0 {
 		t.Errorf("the build after cooling was paused or failed: %+v", m)
+	}
+}
+
+func TestBuildJudgesProgressAgainstTheBestBuild(t *testing.T) {
+	// A stand-in make that echoes 20 compile commands, one every
+	// DELAY seconds, as make does when it starts each.
+	compile := script(t, `for i in $(seq 1 20); do echo "gcc -c unit$i.c -o unit$i.o"; sleep "$DELAY"; done`)
+
+	fast := quickRunner(compile)
+	fast.Env = append(os.Environ(), "DELAY=0.02")
+	ref, err := fast.Build(context.Background(), tuner.BuildRequest{Jobs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref.Progress == nil || ref.Progress.Lines != 20 || len(ref.Progress.Seconds) != 20 {
+		t.Fatalf("progress of a full build = %+v, want 20 lines", ref.Progress)
+	}
+	if last := ref.Progress.Seconds[19]; last <= ref.Progress.Seconds[0] || last > ref.WallSeconds {
+		t.Errorf("line times %v do not rise within the build's %.2f s", ref.Progress.Seconds, ref.WallSeconds)
+	}
+
+	// Ten times slower: stopped by its progress long before the 15%
+	// margin on elapsed time alone would stop it.
+	slow := quickRunner(compile)
+	slow.Env = append(os.Environ(), "DELAY=0.2")
+	reference := &tuner.Reference{Jobs: 1, Seconds: ref.WallSeconds, Progress: ref.Progress, Margin: 0.15}
+	m, err := slow.Build(context.Background(), tuner.BuildRequest{Jobs: 1, AbortAfter: time.Minute, Reference: reference})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Aborted || m.WallSeconds > 3 {
+		t.Fatalf("aborted %v after %.2f s; want stopped by its progress well within the 4 s it takes", m.Aborted, m.WallSeconds)
+	}
+	if m.BoundSeconds <= ref.WallSeconds {
+		t.Errorf("bound %.2f s is not above the best build's %.2f s", m.BoundSeconds, ref.WallSeconds)
+	}
+	if m.Progress != nil {
+		t.Errorf("an aborted build kept its progress %+v; only full builds are references", m.Progress)
+	}
+}
+
+// swappingSampler stands in for the machine: swap in use grows by step
+// with every sample, as on a master that runs out of memory.
+type swappingSampler struct {
+	mu   sync.Mutex
+	used uint64
+	step uint64
+}
+
+func (s *swappingSampler) Sample(context.Context) (Sample, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	x := Sample{Load1: 1, SwapUsed: s.used, AvailableMemory: 1 << 30}
+	s.used += s.step
+	return x, nil
+}
+
+func TestBuildStopsAtOverload(t *testing.T) {
+	// distcc's real fallback line, printed every 20 ms for 10 s.
+	cascade := script(t, `for i in $(seq 1 500); do
+  echo "distcc[$$] (dcc_build_somewhere) Warning: failed to distribute, running locally instead" >&2
+  sleep 0.02
+done`)
+	tests := []struct {
+		name    string
+		req     tuner.BuildRequest
+		sampler Sampler
+		check   func(m tuner.Measurement) string
+	}{
+		{"a failure cascade", tuner.BuildRequest{Jobs: 40, StopAtFailures: 10}, nil, func(m tuner.Measurement) string {
+			if m.DistccFailures < 10 {
+				return "stopped before 10 failures"
+			}
+			return ""
+		}},
+		{"a swapping master", tuner.BuildRequest{Jobs: 40, StopAtSwapGrowth: 64 << 20}, &swappingSampler{used: 1 << 30, step: 16 << 20}, func(m tuner.Measurement) string {
+			if m.SwapGrowthBytes < 64<<20 {
+				return fmt.Sprintf("stopped at %d MiB of swap growth", m.SwapGrowthBytes>>20)
+			}
+			return ""
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := quickRunner(cascade)
+			r.Sampler = tt.sampler
+			m, err := r.Build(context.Background(), tt.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !m.Aborted || m.WallSeconds > 5 {
+				t.Fatalf("aborted %v after %.2f s; want stopped early", m.Aborted, m.WallSeconds)
+			}
+			if msg := tt.check(m); msg != "" {
+				t.Error(msg)
+			}
+			if st, reason := tuner.Classify(m, tt.req.Jobs, nil, 0); st != tuner.StatusOverloaded {
+				t.Errorf("classified %s (%s), want overloaded", st, reason)
+			}
+		})
+	}
+	// Without the limits the same build runs on: the stop is the request's.
+	r := quickRunner("sh", "-c", `for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo "distcc[1] Warning: failed to distribute, running locally instead" >&2; done; sleep 0.3`)
+	m, err := r.Build(context.Background(), tuner.BuildRequest{Jobs: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Aborted || m.DistccFailures != 12 {
+		t.Errorf("without limits: aborted %v with %d failures, want a full build with 12", m.Aborted, m.DistccFailures)
 	}
 }

@@ -2,6 +2,9 @@ package probe
 
 import (
 	"bytes"
+	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,6 +53,54 @@ type DistccEvent struct {
 	File      string // the source file named by a failure line, when given
 	Host      string // the host named by the line, when given (e.g. "127.0.0.1:3699/2" for failure lines, "127.0.0.1:3632" for connect errors)
 	ErrorKind string // one of the Err* kinds for ERROR/CRITICAL lines; empty for warnings
+	Config    string // one of the Config* kinds for a line about the setup rather than N; empty otherwise
+}
+
+// Kinds of distcc messages that point at the setup, not at N: the same at
+// every -j, so they are reported as configuration warnings and never
+// count as failures. Keys of DistccCounts.Config.
+const (
+	// ccache in front of distcc in pump mode: ccache preprocesses, so
+	// pump has nothing to do (the seed study's "cannot use distcc_pump on
+	// already preprocessed file (such as emitted by ccache)").
+	ConfigPumpPreprocessed = "pump_preprocessed_input"
+	// CPATH, C_INCLUDE_PATH or CPLUS_INCLUDE_PATH set: pump preprocesses
+	// locally.
+	ConfigPumpIncludeEnv = "pump_include_path_env"
+	// ,cpp hosts without the pump wrapper (INCLUDE_SERVER_PORT not set).
+	ConfigPumpNotRunning = "pump_not_running"
+	// the include server could not help; the compile is preprocessed
+	// locally (pump's plain-distcc fallback).
+	ConfigPumpIncludeServer = "pump_include_server"
+	// ,cpp without ,lzo in the host list.
+	ConfigPumpNeedsLZO = "pump_needs_lzo"
+	// pump found hosts without ,cpp besides the pump-mode ones.
+	ConfigPumpHostsWithoutCPP = "pump_hosts_without_cpp"
+	// pump-mode compiles failed on a server but worked locally; after
+	// enough of them pump demotes itself to plain distcc.
+	ConfigPumpDiscrepancy = "pump_discrepancy"
+	// no host list at all: every compile runs locally.
+	ConfigNoHosts = "no_hosts"
+	// a source file distcc never distributes (.incbin and the like).
+	ConfigUnsupported = "unsupported_directives"
+)
+
+// distccConfigMessages maps message texts, matched by prefix or, when the
+// text starts with "*", by substring, to Config* kinds.
+var distccConfigMessages = []struct{ text, kind string }{
+	{"cannot use distcc_pump on already preprocessed file", ConfigPumpPreprocessed},
+	{"cannot use distcc_pump with any of environment variables", ConfigPumpIncludeEnv},
+	{"INCLUDE_SERVER_PORT not set", ConfigPumpNotRunning},
+	{"failed to get includes from include server", ConfigPumpIncludeServer},
+	{"failed to talk to include server", ConfigPumpIncludeServer},
+	// The include server's socket is gone (it crashed or was shut down):
+	// an ERROR, but about the master's pump, not about a farm host.
+	{"failed to connect to UNIX-DOMAIN ", ConfigPumpIncludeServer},
+	{"include server gave up analyzing", ConfigPumpIncludeServer},
+	{"pump mode (',cpp') requires compression (',lzo')", ConfigPumpNeedsLZO},
+	{"no hostlist is set", ConfigNoHosts},
+	{"*contained no hosts; can't distribute work", ConfigNoHosts},
+	{"*can't distribute due to unsupported directives", ConfigUnsupported},
 }
 
 // distccSeverities maps distcc's severity prefixes (src/trace.c rs_severities)
@@ -148,11 +199,19 @@ func distccIsIdent(s string) bool {
 // names differ between distcc releases while the messages have not.
 func classifyDistcc(ev *DistccEvent) {
 	m := ev.Message
+	if ev.Severity != "" {
+		for _, c := range distccConfigMessages {
+			if sub, ok := strings.CutPrefix(c.text, "*"); (ok && strings.Contains(m, sub)) || (!ok && strings.HasPrefix(m, c.text)) {
+				ev.Config = c.kind
+				break
+			}
+		}
+	}
 	if ev.Severity != "" && isDistributeFailure(m) {
 		ev.Failure = true
 		ev.File, ev.Host = distributeTarget(m)
 	}
-	if ev.Severity == "ERROR" || ev.Severity == "CRITICAL" {
+	if (ev.Severity == "ERROR" || ev.Severity == "CRITICAL") && ev.Config == "" {
 		kind, host := distccErrorKind(m)
 		ev.ErrorKind = kind
 		if ev.Host == "" {
@@ -254,6 +313,57 @@ func distccErrorKind(m string) (kind, host string) {
 	return ErrOther, ""
 }
 
+// pumpTag starts every line the pump wrapper (distcc-pump) prints itself.
+const pumpTag = "__________"
+
+// includeServerTag starts the include server's own warnings, which pump
+// prints when it shuts the server down.
+const includeServerTag = "WARNING include server: "
+
+// PumpEvent is what one of pump's own lines says. Its startup and
+// shutdown notices ("Using distcc-pump from /usr/bin", "Using 2 distcc
+// servers in pump mode", "Shutting down distcc-pump include server") are
+// neither failures nor errors; the lines that report a problem carry a
+// Config* kind.
+type PumpEvent struct {
+	Servers int    // from "Using N distcc servers in pump mode": the pump-mode hosts
+	Config  string // a Config* kind for a line that reports a problem
+}
+
+// ParsePumpLine classifies one line of pump's (the distcc-pump script's
+// echo lines, and the include server's warnings); ok is false for other
+// lines.
+func ParsePumpLine(line string) (PumpEvent, bool) {
+	line = strings.TrimSuffix(line, "\r")
+	if strings.HasPrefix(line, includeServerTag) {
+		return PumpEvent{Config: ConfigPumpIncludeServer}, true
+	}
+	m, ok := strings.CutPrefix(line, pumpTag)
+	if !ok {
+		return PumpEvent{}, false
+	}
+	var ev PumpEvent
+	switch {
+	case strings.HasPrefix(m, "Using ") && strings.Contains(m, " distcc server"):
+		// "Using N distcc servers in pump mode" or "Using N distcc
+		// servers, of which only M support(s) pump mode".
+		f := strings.Fields(m)
+		ev.Servers, _ = strconv.Atoi(f[1])
+		if _, only, found := strings.Cut(m, "of which only "); found {
+			ev.Servers, _ = strconv.Atoi(strings.Fields(only)[0])
+			ev.Config = ConfigPumpHostsWithoutCPP
+		}
+	case strings.HasPrefix(m, "Could not start distcc-pump include server"),
+		strings.HasPrefix(m, "Warning: distcc-pump include server failed"),
+		strings.HasPrefix(m, "Expected a socket at"):
+		ev.Config = ConfigPumpIncludeServer
+	case strings.HasPrefix(m, "Distcc-pump was demoted to plain mode"),
+		strings.HasPrefix(m, "Warning: ") && strings.Contains(m, "pump-mode compilation(s) failed on server"):
+		ev.Config = ConfigPumpDiscrepancy
+	}
+	return ev, true
+}
+
 // DistccCounts is the tally of one build.
 //
 // Failures counts compiles that gave up on the farm, one per compile, so
@@ -266,23 +376,14 @@ type DistccCounts struct {
 	Failures       int            `json:"failures"` // "failed to distribute" lines (incl. "... and fallbacks are disabled"); not "Couldn't find a host" or "remote compilation ... failed, retrying locally", which precede one of these
 	Errors         map[string]int `json:"errors"`   // ERROR/CRITICAL lines by kind; nil until the first one
 	FailuresByHost map[string]int `json:"failures_by_host,omitempty"`
+	ErrorsByHost   map[string]int `json:"errors_by_host,omitempty"` // ERROR lines that name a host (connect errors), by host
+	Config         map[string]int `json:"config,omitempty"`         // warnings about the setup by Config* kind; never failures
+	PumpServers    int            `json:"pump_servers,omitempty"`   // pump-mode hosts, as pump announced them
 }
 
 func (c DistccCounts) clone() DistccCounts {
-	out := DistccCounts{Failures: c.Failures}
-	if c.Errors != nil {
-		out.Errors = make(map[string]int, len(c.Errors))
-		for k, v := range c.Errors {
-			out.Errors[k] = v
-		}
-	}
-	if c.FailuresByHost != nil {
-		out.FailuresByHost = make(map[string]int, len(c.FailuresByHost))
-		for k, v := range c.FailuresByHost {
-			out.FailuresByHost[k] = v
-		}
-	}
-	return out
+	return DistccCounts{Failures: c.Failures, Errors: maps.Clone(c.Errors), FailuresByHost: maps.Clone(c.FailuresByHost),
+		ErrorsByHost: maps.Clone(c.ErrorsByHost), Config: maps.Clone(c.Config), PumpServers: c.PumpServers}
 }
 
 // DistccScanner is an io.Writer that splits what it receives into lines
@@ -302,7 +403,16 @@ type DistccScanner struct {
 	pending []byte // the current unterminated line, at most distccMaxLine
 	lines   int
 	counts  DistccCounts
+	// pidErrors holds, per distcc PID, the ERROR kinds counted since that
+	// client's last line that was not an ERROR: when the chain ends in
+	// "failed to talk to include server", those ERRORs were about the
+	// master's pump socket, not a farm host, and are taken back.
+	pidErrors map[int][]string
 }
+
+// maxPidErrors bounds pidErrors: clients that print ERRORs and exit
+// without another line would otherwise pile up over a long build.
+const maxPidErrors = 4096
 
 // NewDistccScanner keeps up to tailBytes of the most recent raw output
 // (0 or less means a default of 8 KiB).
@@ -427,6 +537,16 @@ func (s *DistccScanner) processLine(b []byte) {
 	if len(b) > distccMaxLine {
 		b = b[:distccMaxLine]
 	}
+	c := &s.counts
+	if bytes.HasPrefix(b, []byte(pumpTag)) || bytes.HasPrefix(b, []byte(includeServerTag)) {
+		if pev, ok := ParsePumpLine(string(b)); ok {
+			if pev.Servers > 0 {
+				c.PumpServers = pev.Servers
+			}
+			s.addConfig(pev.Config)
+		}
+		return
+	}
 	// Most build output is not distcc's: skip the string copy for it.
 	if !bytes.Contains(b, distccTagBytes) {
 		return
@@ -435,7 +555,7 @@ func (s *DistccScanner) processLine(b []byte) {
 	if !ok {
 		return
 	}
-	c := &s.counts
+	s.trackPid(ev)
 	if ev.Failure {
 		c.Failures++
 		if ev.Host != "" {
@@ -450,5 +570,71 @@ func (s *DistccScanner) processLine(b []byte) {
 			c.Errors = make(map[string]int)
 		}
 		c.Errors[ev.ErrorKind]++
+		if ev.Host != "" && !ev.Failure {
+			if c.ErrorsByHost == nil {
+				c.ErrorsByHost = make(map[string]int)
+			}
+			c.ErrorsByHost[ev.Host]++
+		}
 	}
+	s.addConfig(ev.Config)
+}
+
+func (s *DistccScanner) addConfig(kind string) {
+	if kind == "" {
+		return
+	}
+	if s.counts.Config == nil {
+		s.counts.Config = make(map[string]int)
+	}
+	s.counts.Config[kind]++
+}
+
+// trackPid keeps pidErrors up to date with ev, and takes back the ERRORs
+// of a chain that ends at the include server.
+func (s *DistccScanner) trackPid(ev DistccEvent) {
+	if ev.ErrorKind != "" {
+		if s.pidErrors == nil || len(s.pidErrors) >= maxPidErrors {
+			s.pidErrors = make(map[int][]string)
+		}
+		s.pidErrors[ev.PID] = append(s.pidErrors[ev.PID], ev.ErrorKind)
+		return
+	}
+	if ev.Config == ConfigPumpIncludeServer {
+		for _, kind := range s.pidErrors[ev.PID] {
+			if s.counts.Errors[kind]--; s.counts.Errors[kind] <= 0 {
+				delete(s.counts.Errors, kind)
+			}
+		}
+		if len(s.counts.Errors) == 0 {
+			s.counts.Errors = nil
+		}
+	}
+	delete(s.pidErrors, ev.PID)
+}
+
+// configAdvice says what to do about each Config* kind.
+var configAdvice = map[string]string{
+	ConfigPumpPreprocessed:  `distcc in pump mode got files that were already preprocessed ("cannot use distcc_pump on already preprocessed file"): ccache runs in front of distcc and hands it preprocessed files (ccache before 3.3, or run_second_cpp = false / CCACHE_NOCPP2), so pump cannot help; use pump with CC="distcc gcc", or plain distcc behind ccache (CCACHE_PREFIX=distcc)`,
+	ConfigPumpIncludeEnv:    "distcc pump preprocessed locally because CPATH, C_INCLUDE_PATH or CPLUS_INCLUDE_PATH is set; unset them for pump mode",
+	ConfigPumpNotRunning:    "distcc has ,cpp hosts but the build does not run under pump (INCLUDE_SERVER_PORT not set); use --pump or wrap the command in pump",
+	ConfigPumpIncludeServer: "distcc pump's include server could not list some files' includes, so they were preprocessed locally",
+	ConfigPumpNeedsLZO:      "a ,cpp host has no ,lzo: pump mode needs both (HOST,cpp,lzo)",
+	ConfigNoHosts:           "distcc found no host list, so every compile ran locally; pass --hosts or set DISTCC_HOSTS",
+	ConfigUnsupported:       "some files cannot be distributed (unsupported directives such as .incbin) and compile locally at every -j",
+}
+
+// configWarnings turns the Config counts of one build into warnings, one
+// per kind in a fixed order. The count is left out so that the same
+// warning from several builds is shown once.
+func configWarnings(config map[string]int) []string {
+	var out []string
+	for _, kind := range slices.Sorted(maps.Keys(config)) {
+		msg, ok := configAdvice[kind]
+		if !ok {
+			msg = fmt.Sprintf("distcc warned about its setup (%s)", kind)
+		}
+		out = append(out, "configuration: "+msg)
+	}
+	return out
 }

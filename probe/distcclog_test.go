@@ -43,9 +43,9 @@ func TestParseDistccLine(t *testing.T) {
 		{"remote compile failed: precedes a fallback line", "distcc[307] (dcc_build_somewhere) Warning: remote compilation of 'a.c' failed, retrying locally", true,
 			DistccEvent{PID: 307, Function: "dcc_build_somewhere", Severity: "Warning"}},
 		{"unsupported directives", "distcc[308] (dcc_build_somewhere) Warning: a.c: can't distribute due to unsupported directives, running locally", true,
-			DistccEvent{PID: 308, Function: "dcc_build_somewhere", Severity: "Warning"}},
+			DistccEvent{PID: 308, Function: "dcc_build_somewhere", Severity: "Warning", Config: ConfigUnsupported}},
 		{"include server fallback", "distcc[309] (dcc_build_somewhere) Warning: failed to get includes from include server, preprocessing locally", true,
-			DistccEvent{PID: 309, Function: "dcc_build_somewhere", Severity: "Warning"}},
+			DistccEvent{PID: 309, Function: "dcc_build_somewhere", Severity: "Warning", Config: ConfigPumpIncludeServer}},
 
 		// io.c
 		{"IO timeout", "distcc[3977] (dcc_select_for_read) ERROR: IO timeout", true,
@@ -101,7 +101,7 @@ func TestParseDistccLine(t *testing.T) {
 		{"remote compile failed", "distcc[134] (dcc_critique_status) ERROR: compile a.c on 127.0.0.1:3632/2 failed", true,
 			DistccEvent{PID: 134, Function: "dcc_critique_status", Severity: "ERROR", ErrorKind: ErrOther}},
 		{"no hostlist", "distcc[73168] (dcc_get_hostlist) Warning: no hostlist is set; can't distribute work", true,
-			DistccEvent{PID: 73168, Function: "dcc_get_hostlist", Severity: "Warning"}},
+			DistccEvent{PID: 73168, Function: "dcc_get_hostlist", Severity: "Warning", Config: ConfigNoHosts}},
 		{"bad multiplier", `distcc[135] (dcc_parse_multiplier) ERROR: bad multiplier "x" in host specification`, true,
 			DistccEvent{PID: 135, Function: "dcc_parse_multiplier", Severity: "ERROR", ErrorKind: ErrOther}},
 
@@ -219,6 +219,11 @@ var distccLogCounts = DistccCounts{
 		"127.0.0.2/5":      1,
 		"127.0.0.3:3632/8": 1,
 	},
+	ErrorsByHost: map[string]int{
+		"127.0.0.1:3632": 2,
+		"127.0.0.3:3632": 1,
+	},
+	Config: map[string]int{ConfigNoHosts: 1},
 }
 
 const distccLogLines = 28
@@ -417,7 +422,8 @@ func TestDistccCountsJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"failures":6,"errors":{"connect_refused":2,"connect_timeout":1,"io_timeout":1,"other":2,"read_write":4},` +
-		`"failures_by_host":{"127.0.0.1:3632/2":2,"127.0.0.2/5":1,"127.0.0.3:3632/8":1}}`
+		`"failures_by_host":{"127.0.0.1:3632/2":2,"127.0.0.2/5":1,"127.0.0.3:3632/8":1},` +
+		`"errors_by_host":{"127.0.0.1:3632":2,"127.0.0.3:3632":1},"config":{"no_hosts":1}}`
 	if string(b) != want {
 		t.Fatalf("JSON\n got %s\nwant %s", b, want)
 	}
@@ -470,5 +476,106 @@ func TestDistccScannerConcurrent(t *testing.T) {
 	}
 	if s.Lines() != rounds*distccLogLines {
 		t.Errorf("lines %d, want %d", s.Lines(), rounds*distccLogLines)
+	}
+}
+
+// pumpLog is what `distcc-pump make -j6 CC="distcc gcc"` printed on
+// Debian 12 (distcc 3.4, Python 3.11), whose include server fails on its
+// first file ("PY_SSIZE_T_CLEAN macro must be defined") and then is gone:
+// every compile is preprocessed locally and still sent to the farm. The
+// ERRORs are about the master's include-server socket, not a farm host.
+var pumpLog = strings.Join([]string{
+	"__________Using distcc-pump from /usr/bin",
+	"__________Using 2 distcc servers in pump mode",
+	"mkdir -p obj",
+	"distcc gcc  -std=gnu11 -Wall -Wextra -O0 -MMD -MP -c -o obj/matrix.o src/matrix.c",
+	`WARNING include server: Preprocessing locally. Include server internal error: '<class 'SystemError'>: ("PY_SSIZE_T_CLEAN macro must be defined for '#' formats",)' for translation unit 'src/matrix.c'`,
+	"------- Include server stack trace -----------",
+	"Traceback (most recent call last):",
+	"SystemError: PY_SSIZE_T_CLEAN macro must be defined for '#' formats",
+	"distcc[6650] (dcc_talk_to_include_server) Warning: include server gave up analyzing",
+	"distcc[6650] (dcc_build_somewhere) Warning: failed to get includes from include server, preprocessing locally",
+	"distcc[6656] (dcc_readx) ERROR: failed to read: Connection reset by peer",
+	`distcc[6656] (dcc_r_token_int) ERROR: read failed while waiting for token "ARGC"`,
+	"distcc[6656] (dcc_talk_to_include_server) Warning: failed to talk to include server '/tmp/distcc-pump.tOrOX9/socket'",
+	"distcc[6656] (dcc_build_somewhere) Warning: failed to get includes from include server, preprocessing locally",
+	"distcc[6660] ERROR: failed to connect to UNIX-DOMAIN /tmp/distcc-pump.tOrOX9/socket: No such file or directory",
+	"distcc[6660] (dcc_build_somewhere) Warning: failed to get includes from include server, preprocessing locally",
+	// A real farm error in the same build still counts.
+	"distcc[6661] (dcc_connect_by_name) ERROR: nonblocking connect to 10.213.5.2:3632 failed: Connection refused",
+	"__________Shutting down distcc-pump include server",
+	"",
+}, "\n")
+
+func TestDistccScannerPump(t *testing.T) {
+	s := distccScanAll(pumpLog)
+	want := DistccCounts{
+		Errors:       map[string]int{ErrConnectRefused: 1},
+		ErrorsByHost: map[string]int{"10.213.5.2:3632": 1},
+		Config:       map[string]int{ConfigPumpIncludeServer: 7},
+		PumpServers:  2,
+	}
+	if got := s.Counts(); !reflect.DeepEqual(got, want) {
+		t.Errorf("counts\n got %+v\nwant %+v", got, want)
+	}
+	if w := configWarnings(s.Counts().Config); len(w) != 1 || !strings.Contains(w[0], "include server") {
+		t.Errorf("config warnings %q", w)
+	}
+}
+
+func TestParsePumpLine(t *testing.T) {
+	tests := []struct {
+		line string
+		ok   bool
+		want PumpEvent
+	}{
+		{"__________Using distcc-pump from /usr/bin", true, PumpEvent{}},
+		{"__________Using 2 distcc servers in pump mode", true, PumpEvent{Servers: 2}},
+		{"__________Using 1 distcc server in pump mode", true, PumpEvent{Servers: 1}},
+		{"__________Using 3 distcc servers, of which only 1 support(s) pump mode", true, PumpEvent{Servers: 1, Config: ConfigPumpHostsWithoutCPP}},
+		{"__________Started distcc-pump include server", true, PumpEvent{}},
+		{"__________Shutting down distcc-pump include server", true, PumpEvent{}},
+		{"__________Shutting down distcc-pump include server\r", true, PumpEvent{}},
+		{"__________Found 3 available distcc servers", true, PumpEvent{}},
+		{"__________Could not start distcc-pump include server", true, PumpEvent{Config: ConfigPumpIncludeServer}},
+		{"__________Warning: distcc-pump include server failed; running unpumped", true, PumpEvent{Config: ConfigPumpIncludeServer}},
+		{"__________Expected a socket at '/tmp/distcc-pump.x/socket'", true, PumpEvent{Config: ConfigPumpIncludeServer}},
+		{"__________Warning: 2 pump-mode compilation(s) failed on server, but succeeded locally.", true, PumpEvent{Config: ConfigPumpDiscrepancy}},
+		{"__________Distcc-pump was demoted to plain mode.", true, PumpEvent{Config: ConfigPumpDiscrepancy}},
+		{"WARNING include server: Preprocessing locally. Include server internal error", true, PumpEvent{Config: ConfigPumpIncludeServer}},
+		{"Using distcc-pump from /usr/bin", false, PumpEvent{}},
+		{"distcc[1] Warning: __________", false, PumpEvent{}},
+	}
+	for _, tt := range tests {
+		got, ok := ParsePumpLine(tt.line)
+		if ok != tt.ok || got != tt.want {
+			t.Errorf("ParsePumpLine(%q) = %+v, %v; want %+v, %v", tt.line, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestDistccConfigLines(t *testing.T) {
+	tests := []struct {
+		line string
+		want string
+	}{
+		// The seed study's warning with ccache in front of pump.
+		{"distcc[4242] (dcc_perhaps_adjust_cpp_where_and_protover) Warning: cannot use distcc_pump on already preprocessed file (such as emitted by ccache)", ConfigPumpPreprocessed},
+		{"distcc[4243] (dcc_perhaps_adjust_cpp_where_and_protover) Warning: cannot use distcc_pump with any of environment variables CPATH, C_INCLUDE_PATH or CPLUS_INCLUDE_PATH set, preprocessing locally", ConfigPumpIncludeEnv},
+		{"distcc[4244] (dcc_build_somewhere) ERROR: INCLUDE_SERVER_PORT not set - did you forget to run under 'distcc-pump'?", ConfigPumpNotRunning},
+		{"distcc[4245] (dcc_parse_options) ERROR: pump mode (',cpp') requires compression (',lzo')", ConfigPumpNeedsLZO},
+		{"distcc[4246] (dcc_parse_hosts_file) Warning: /root/.distcc/hosts contained no hosts; can't distribute work", ConfigNoHosts},
+		{"distcc[4247] ERROR: failed to connect to UNIX-DOMAIN /tmp/distcc-pump.x/socket: No such file or directory", ConfigPumpIncludeServer},
+		{"distcc[4248] Warning: failed to distribute a.c to 10.0.0.2/4, running locally instead", ""},
+	}
+	for _, tt := range tests {
+		ev, ok := ParseDistccLine(tt.line)
+		if !ok || ev.Config != tt.want {
+			t.Errorf("ParseDistccLine(%q).Config = %q (ok %v), want %q", tt.line, ev.Config, ok, tt.want)
+		}
+		// A line about the setup is never a failure or a farm error.
+		if tt.want != "" && (ev.Failure || ev.ErrorKind != "") {
+			t.Errorf("%q counted as failure %v / error %q", tt.line, ev.Failure, ev.ErrorKind)
+		}
 	}
 }

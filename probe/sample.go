@@ -147,3 +147,6 @@ func (s *stats) add(x Sample) {
 	}
 	s.maxSwap = max(s.maxSwap, x.SwapUsed)
 }
+
+// swapGrowth is the swap the build has added so far.
+func (s *stats) swapGrowth() uint64 { return s.maxSwap - min(s.firstSwap, s.maxSwap) }

@@ -2,6 +2,7 @@ package tuner
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -59,7 +60,7 @@ func modelObservations(trials []Trial) []model.Observation {
 		case t.Status == StatusOK:
 			obs = append(obs, model.Observation{Jobs: t.Jobs, Seconds: t.WallSeconds})
 		case t.Status == StatusTimeout || t.Status == StatusAborted:
-			obs = append(obs, model.Observation{Jobs: t.Jobs, Seconds: t.WallSeconds, Censored: true})
+			obs = append(obs, model.Observation{Jobs: t.Jobs, Seconds: t.lowerBound(), Censored: true})
 		case t.Status.caps():
 			obs = append(obs, model.Observation{Jobs: t.Jobs, Infeasible: true})
 		}
@@ -90,14 +91,18 @@ func NextBayes(trials []Trial, sp Space) (int, bool) {
 	}
 	gp, err := fitModel(trials, sp)
 	if err != nil {
-		// No clean time yet (every start point failed or was cut short):
-		// fall back to the bracket search, which handles caps.
+		// No clean time yet: every start point failed, overloaded or was
+		// cut short. Where the master swapped, the swap says how far
+		// down the wall is; otherwise the bracket search handles caps.
+		if n, ok := belowSwapWall(trials, sp, o); ok {
+			return n, false
+		}
 		return NextGolden(trials, sp)
 	}
 	best := gp.BestObservedLog()
 	feasible := feasibility(trials, o)
 	lo, hi := bracket(o, sp)
-	if n, ok := gapStep(o, lo, hi); ok {
+	if n, ok := gapStep(o, lo, hi, sp); ok {
 		return n, false
 	}
 	bestN, bestScore, maxEI := 0, math.Inf(-1), math.Inf(-1)
@@ -116,6 +121,36 @@ func NextBayes(trials []Trial, sp Space) (int, bool) {
 		return 0, true
 	}
 	return bestN, false
+}
+
+// belowSwapWall estimates the highest N at which the master does not
+// swap, from the builds that were overloaded by swapping. Each job holds
+// about the same memory, so the swap a build adds grows in a straight
+// line with N above the point where memory runs out; the two swapping
+// builds nearest that point give the line. It aims where the line gives
+// half the swap that counts as overload, to land below the wall.
+func belowSwapWall(trials []Trial, sp Space, o observations) (int, bool) {
+	swapped := map[int]float64{}
+	for _, t := range trials {
+		if t.Status == StatusOverloaded && t.SwapGrowthBytes >= swapOverload {
+			swapped[t.Jobs] = max(swapped[t.Jobs], float64(t.SwapGrowthBytes))
+		}
+	}
+	ns := slices.Sorted(maps.Keys(swapped))
+	if len(ns) < 2 {
+		return 0, false
+	}
+	n1, n2 := ns[0], ns[1]
+	slope := (swapped[n2] - swapped[n1]) / float64(n2-n1)
+	if slope <= 0 {
+		return 0, false
+	}
+	target := float64(n1) - (swapped[n1]-swapOverload/2)/slope
+	n := min(max(int(math.Floor(target)), sp.Min), o.capAt-1)
+	if _, known := o.value(n); known {
+		return 0, false
+	}
+	return n, true
 }
 
 // bracket is the range of N that can still hold the optimum of a
@@ -156,11 +191,13 @@ func tighten(lo, hi, slowN, bestN int) (int, int) {
 // them.
 const maxGapRatio = 1.2
 
-// gapStep returns a golden-section point between the best build and its
-// farther neighbour inside the bracket, while that gap is wider than
-// maxGapRatio.
-func gapStep(o observations, lo, hi int) (int, bool) {
-	bestN, _ := o.best()
+// gapStep returns a golden-section point between the best build and a
+// neighbour inside the bracket, while that gap is wider than maxGapRatio
+// and the neighbour is clearly slower than the best (or is the edge of the
+// bracket). A neighbour within the noise of the best means a flat stretch,
+// where a kink cannot hide and the model does well on its own.
+func gapStep(o observations, lo, hi int, sp Space) (int, bool) {
+	bestN, best := o.best()
 	if bestN == 0 {
 		return 0, false
 	}
@@ -172,11 +209,23 @@ func gapStep(o observations, lo, hi int) (int, bool) {
 			above = min(above, n)
 		}
 	}
-	if float64(above) <= maxGapRatio*float64(bestN) && float64(bestN) <= maxGapRatio*float64(below) {
-		return 0, false
+	slower := best * (1 + 2*o.noise(sp.Noise))
+	steep := func(n int) bool {
+		v, known := o.value(n)
+		return !known || v > slower
 	}
+	wideBelow := float64(bestN) > maxGapRatio*float64(below) && steep(below)
+	wideAbove := float64(above) > maxGapRatio*float64(bestN) && steep(above)
 	// The neighbours are the nearest builds, so the point is a new one.
-	return goldenPoint(below, bestN, above)
+	switch {
+	case wideBelow && wideAbove:
+		return goldenPoint(below, bestN, above)
+	case wideBelow:
+		return goldenPoint(below, bestN, bestN)
+	case wideAbove:
+		return goldenPoint(bestN, bestN, above)
+	}
+	return 0, false
 }
 
 // feasibility is the probability that a build at n does not fail or
@@ -209,16 +258,58 @@ func (sp Space) tolerance() float64 {
 	return 0.01
 }
 
-// stopFraction divides the tolerance for the stopping rule: the model's
-// own uncertainty is optimistic after a few builds, so it stops only when
-// the expected gain is well below what the user cares about.
-const stopFraction = 3
+// stopFraction divides the tolerance for the stopping rule. With the
+// steps into steep gaps above and the recommendation read from the
+// model's mean, stopping once the expected gain is below the tolerance
+// itself loses no accuracy in the benchmark (jtune simulate --bench) and
+// saves a build or two; a stricter rule only spends builds.
+const stopFraction = 2
 
 // minBayesBuilds is the fewest builds before the stopping rule may end the
-// search: three start points and four chosen by the model. A smooth model
+// search: three start points and two chosen by the model. A smooth model
 // fitted to fewer points misses kinks such as the cliff where the master
 // saturates.
-const minBayesBuilds = 7
+const minBayesBuilds = 5
+
+// smoothedPick is RecommendBayes's choice among the clean builds below
+// the cap, by the model's posterior mean at each.
+func smoothedPick(o observations, gp *model.GP, tolerance float64, load int) Recommendation {
+	var ns []int
+	for n := range o.times {
+		if n < o.capAt {
+			ns = append(ns, n)
+		}
+	}
+	slices.Sort(ns)
+	mus := make([]float64, len(ns))
+	best := 0
+	for i, n := range ns {
+		mus[i], _ = gp.PredictLog(n)
+		if mus[i] < mus[best] {
+			best = i
+		}
+	}
+	pick := best
+	for i := range ns {
+		if mus[i] <= mus[best]+math.Log1p(tolerance) {
+			pick = i
+			break
+		}
+	}
+	n := ns[pick]
+	rec := Recommendation{Jobs: n, Load: load, ExpectedSeconds: math.Exp(mus[pick])}
+	measured := fmt.Sprintf("measured %.1f s%s", mean(o.times[n]), repeats(o, n))
+	if pick == best {
+		rec.Reason = fmt.Sprintf("fastest by the model: %.1f s at -j%d (%s)", rec.ExpectedSeconds, n, measured)
+	} else {
+		rec.Reason = fmt.Sprintf("-j%d: %.1f s by the model (%s), within %.3g%% of the fastest (%.1f s at -j%d), with fewer jobs",
+			n, rec.ExpectedSeconds, measured, tolerance*100, math.Exp(mus[best]), ns[best])
+	}
+	if o.capAt != math.MaxInt {
+		rec.Reason += fmt.Sprintf("; -j%d and above are capped by a failed or overloaded build", o.capAt)
+	}
+	return rec
+}
 
 // nearBuilt reports whether a clean build ran at n or within 10% of it:
 // the model interpolates well there, while far from any build a smooth
@@ -232,13 +323,18 @@ func nearBuilt(o observations, n int) bool {
 	return false
 }
 
-// RecommendBayes recommends like Recommend, from the measured times:
-// with a handful of builds around a kink (a failure wall, the point where
-// the master saturates) the smooth model can sit several percent off a
-// measured time, which is more than the tolerance. The model adds the
-// interval of N that could plausibly be the best: feasible N near a clean
-// build whose posterior mean, less two standard deviations, is below the
-// lowest posterior mean. ok is false when there is no clean build.
+// RecommendBayes recommends the smallest built N whose posterior mean is
+// within the tolerance of the lowest posterior mean at any built N. Near
+// the optimum the curve is flat and one build's noise (1% to 4%) is larger
+// than the differences that matter; the model's mean at a built N pools
+// that build with its neighbours. Only built N are candidates: between
+// builds around a kink (a failure wall, the point where the master
+// saturates) a smooth model can be several percent off.
+//
+// The model adds the interval of N that could plausibly be the best:
+// feasible N near a clean build whose posterior mean, less two standard
+// deviations, is below the lowest posterior mean. ok is false when there
+// is no clean build; without a model it recommends as Recommend does.
 func RecommendBayes(trials []Trial, sp Space, load int) (Recommendation, bool) {
 	rec, ok := Recommend(trials, sp.tolerance(), load)
 	if !ok {
@@ -249,6 +345,7 @@ func RecommendBayes(trials []Trial, sp Space, load int) (Recommendation, bool) {
 		return rec, true
 	}
 	o := observe(trials)
+	rec = smoothedPick(o, gp, sp.tolerance(), load)
 	type estimate struct {
 		n         int
 		mu, sigma float64

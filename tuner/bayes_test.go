@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -98,6 +99,10 @@ func TestGapStep(t *testing.T) {
 		{"wide gap above the best", []Trial{ok(73, 1877), ok(37, 770), ok(18, 451), aborted(8, 519)}, 9, 36, 25},
 		{"wide gap below the best", []Trial{ok(40, 100), ok(44, 101), ok(20, 130)}, 21, 43, 32},
 		{"neighbours within 20%", []Trial{ok(18, 110), ok(20, 100), ok(23, 104)}, 19, 22, 0},
+		// A neighbour within the noise marks a flat stretch: only the
+		// steep side is worth a step.
+		{"flat above, steep below", []Trial{ok(20, 100), ok(40, 101), ok(10, 130)}, 11, 60, 16},
+		{"flat on both sides", []Trial{ok(20, 100), ok(40, 101), ok(10, 102)}, 2, 60, 0},
 		// Nothing built below the best inside the bracket: the gap runs to
 		// the bracket's end.
 		{"open below", []Trial{ok(18, 451), ok(37, 770), ok(25, 460)}, 2, 36, 12},
@@ -105,7 +110,7 @@ func TestGapStep(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := gapStep(observe(tt.trials), tt.lo, tt.hi)
+			got, ok := gapStep(observe(tt.trials), tt.lo, tt.hi, Space{Noise: 0.02})
 			if got != tt.want || ok != (tt.want != 0) {
 				t.Errorf("gapStep = (%d, %v), want %d", got, ok, tt.want)
 			}
@@ -159,5 +164,61 @@ func BenchmarkNextBayes(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		NextBayes(trials, sp)
+	}
+}
+
+func TestRecommendBayesSmoothsALuckyBuild(t *testing.T) {
+	// The best is about -j45 (189.4 s) on a flat bottom. -j30 is truly 4%
+	// slower but measured 3% fast, -j45 1.5% slow: the fastest measured
+	// time is at the wrong N, and the neighbours of each show it.
+	curve := func(n int) float64 { return 100 + 2000/float64(n) + float64(n) }
+	noise := map[int]float64{30: -0.03, 45: 0.015}
+	var trials []Trial
+	for _, n := range []int{10, 20, 30, 40, 45, 50, 60, 80} {
+		trials = append(trials, ok(n, curve(n)*(1+noise[n])))
+	}
+	sp := Space{Min: 2, Max: 100, Start: 20, Budget: 20, Noise: 0.02}
+	if raw, _ := Recommend(trials, sp.tolerance(), 2); raw.Jobs != 30 {
+		t.Fatalf("the measured times alone pick -j%d; the test needs them to pick -j30", raw.Jobs)
+	}
+	rec, ok := RecommendBayes(trials, sp, 2)
+	if !ok {
+		t.Fatal("no recommendation")
+	}
+	if truth := curve(rec.Jobs); truth > 1.02*curve(45) {
+		t.Errorf("recommended -j%d (%s), truly %.1f s, more than 2%% over the best %.1f s", rec.Jobs, rec.Reason, truth, curve(45))
+	}
+	if !strings.Contains(rec.Reason, "by the model") || !strings.Contains(rec.Reason, "measured") {
+		t.Errorf("reason %q does not give the model's and the measured time", rec.Reason)
+	}
+}
+
+func TestBelowSwapWall(t *testing.T) {
+	swapping := func(jobs int, mib uint64) Trial {
+		return Trial{Jobs: jobs, Status: StatusOverloaded, Measurement: Measurement{WallSeconds: 9, SwapGrowthBytes: mib << 20}}
+	}
+	sp := Space{Min: 16, Max: 516, Start: 129}
+	tests := []struct {
+		name   string
+		trials []Trial
+		want   int // 0: no estimate
+	}{
+		// 185 MiB a job over memory that runs out at about -j31: the
+		// two builds put the wall there, and the next build goes just below.
+		{"two swapping builds", []Trial{swapping(129, 18112), swapping(65, 6262)}, 31},
+		{"the two nearest the wall count", []Trial{swapping(129, 18112), swapping(65, 6262), swapping(33, 337)}, 31},
+		{"one swapping build says nothing of the slope", []Trial{swapping(129, 18112)}, 0},
+		{"overloaded by failures, not swap", []Trial{{Jobs: 129, Status: StatusOverloaded, Measurement: Measurement{DistccFailures: 40}}, swapping(65, 6262)}, 0},
+		{"swap that does not grow with N", []Trial{swapping(129, 500), swapping(65, 600)}, 0},
+		{"an estimate below the range builds its bottom", []Trial{swapping(40, 8000), swapping(30, 6000)}, 16},
+		{"already built there", []Trial{swapping(129, 18112), swapping(65, 6262), ok(31, 255)}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := belowSwapWall(tt.trials, sp, observe(tt.trials))
+			if got != tt.want || ok != (tt.want != 0) {
+				t.Errorf("belowSwapWall = (%d, %v), want %d", got, ok, tt.want)
+			}
+		})
 	}
 }

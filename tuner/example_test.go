@@ -15,10 +15,32 @@ func (curve) Build(_ context.Context, req tuner.BuildRequest) (tuner.Measurement
 	return tuner.Measurement{WallSeconds: 60 + 2400/n + 0.5*float64(req.Jobs)}, nil
 }
 
-// Run starts at the formula's N0 and narrows the bracket; builds within
-// the assumed 2% noise of each other are built again before a cut.
+// Run starts at the formula's N0 and half of it, then builds where the
+// model of build time expects the most gain, and stops once no N is
+// expected to gain much: here after 6 of the 8 builds it may use.
 func ExampleRun() {
 	res, err := tuner.Run(context.Background(), curve{}, tuner.Settings{FormulaJobs: 13, Min: 2, Max: 52, Load: 2})
+	if err != nil {
+		panic(err)
+	}
+	for _, t := range res.Trials {
+		fmt.Printf("-j%d %.1f s\n", t.Jobs, t.WallSeconds)
+	}
+	fmt.Println(res.Outcome, res.Recommended.MakeOpts())
+	// Output:
+	// -j13 251.1 s
+	// -j7 406.4 s
+	// -j26 173.0 s
+	// -j36 178.0 s
+	// -j21 184.8 s
+	// -j24 172.0 s
+	// converged -j24 -l2
+}
+
+// Golden-section search narrows a bracket around the best build; builds
+// within the assumed 2% noise of each other are built again before a cut.
+func ExampleRun_golden() {
+	res, err := tuner.Run(context.Background(), curve{}, tuner.Settings{FormulaJobs: 13, Min: 2, Max: 52, Load: 2, Strategy: tuner.Golden})
 	if err != nil {
 		panic(err)
 	}

@@ -128,6 +128,11 @@ func TestClassify(t *testing.T) {
 		{"few failures are noise", Measurement{DistccFailures: 2}, 2, 0, StatusOK},
 		{"the master swapped", Measurement{SwapGrowthBytes: 200 << 20}, 16, 0, StatusOverloaded},
 		{"a little swap is not overload", Measurement{SwapGrowthBytes: 8 << 20}, 16, 0, StatusOK},
+		{"aborted: killed, not failed", Measurement{Aborted: true, ExitCode: 143}, 16, 0, StatusAborted},
+		{"aborted by its progress", Measurement{Aborted: true, WallSeconds: 30, BoundSeconds: 80}, 16, 0, StatusAborted},
+		{"aborted in a failure cascade caps N", Measurement{Aborted: true, ExitCode: 143, DistccFailures: 40}, 16, 0, StatusOverloaded},
+		{"timed out while swapping", Measurement{TimedOut: true, SwapGrowthBytes: 200 << 20}, 16, 0, StatusOverloaded},
+		{"aborted with failures at the level of lower N", Measurement{Aborted: true, DistccFailures: 4}, 16, 0, StatusAborted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -41,8 +41,29 @@ type Measurement struct {
 
 	PausedSeconds float64 `json:"paused_seconds"` // time the build spent paused by the thermal guard
 
+	// BoundSeconds is the least an aborted build would have taken, when
+	// its progress showed that before its elapsed time did; zero means
+	// the elapsed time is the bound.
+	BoundSeconds float64 `json:"bound_seconds,omitempty"`
+	// Progress is when the build printed its compile lines; later builds
+	// are judged against the best one's.
+	Progress *Progress `json:"progress,omitempty"`
+
 	DistccFailures int            `json:"distcc_failures"` // "failed to distribute" lines
 	DistccErrors   map[string]int `json:"distcc_errors"`   // other distcc ERROR lines by kind
+	// DistccErrorHosts counts the ERROR lines that name a host (connect
+	// errors), by host and port, so a dead host can be named.
+	DistccErrorHosts map[string]int `json:"distcc_error_hosts,omitempty"`
+	// DistccHostJobs counts compiles by the host that ran them ("localhost"
+	// for local ones), from distcc's state files in $DISTCC_DIR/state.
+	DistccHostJobs map[string]int `json:"distcc_host_jobs,omitempty"`
+	// DistccConfig counts distcc warnings that point at the setup rather
+	// than at N, by kind (e.g. "pump_preprocessed_input" for ccache in
+	// front of pump); they are not failures.
+	DistccConfig map[string]int `json:"distcc_config_warnings,omitempty"`
+	// CompileLines counts the compiler commands the build printed, so the
+	// next build's progress can be measured against this one's total.
+	CompileLines int `json:"compile_lines,omitempty"`
 
 	MaxLoad          float64  `json:"max_load"` // 1-minute load average
 	MeanLoad         float64  `json:"mean_load"`
@@ -72,3 +93,7 @@ type Trial struct {
 // counts reports whether the trial is an observation at all; an
 // interrupted build says nothing about its N.
 func (t Trial) counts() bool { return t.Status != StatusInterrupted }
+
+// lowerBound is the least time a timed-out or aborted build would have
+// taken.
+func (t Trial) lowerBound() float64 { return max(t.WallSeconds, t.BoundSeconds) }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -27,6 +29,18 @@ type BuildRequest struct {
 	// AbortAfter stops the build once it has run this long, because it is
 	// already clearly slower than the best build so far. Zero means never.
 	AbortAfter time.Duration
+	// Reference, when not nil, is the best build so far with its compile
+	// lines over time: a build whose progress falls clearly behind it is
+	// stopped before AbortAfter (see Reference.Behind).
+	Reference *Reference
+	// StopAtFailures stops the build once distcc has printed this many
+	// "failed to distribute" lines: a failure cascade is overload, and
+	// the rest of the build would measure nothing more. Zero means never.
+	StopAtFailures int
+	// StopAtSwapGrowth stops the build once the master has swapped out
+	// this many bytes more than when it started: it is overloaded, and a
+	// swapping master is at risk. Zero means never.
+	StopAtSwapGrowth uint64
 }
 
 // Settings configure a tuning session. The zero value is usable: every
@@ -42,7 +56,7 @@ type Settings struct {
 	Load int
 	// Budget is the most builds to run. Zero means 8.
 	Budget int
-	// Strategy chooses the search. Zero means Golden.
+	// Strategy chooses the search. Zero means DefaultStrategy.
 	Strategy Strategy
 	// Tolerance is the relative slack within which a smaller N is
 	// preferred to the fastest one. Zero means 1%.
@@ -93,7 +107,7 @@ func (s Settings) withDefaults() Settings {
 		s.Budget = DefaultBudget
 	}
 	if s.Strategy == "" {
-		s.Strategy = Golden
+		s.Strategy = DefaultStrategy
 	}
 	if s.Tolerance == 0 {
 		s.Tolerance = 0.01
@@ -216,7 +230,11 @@ func Run(ctx context.Context, b Builder, s Settings) (*Result, error) {
 			s.OnStart(jobs, observe(res.Trials).builds+1)
 		}
 		t := Trial{Jobs: jobs, Load: s.Load, StartedAt: s.Now()}
-		m, err := b.Build(ctx, BuildRequest{Jobs: jobs, Load: s.Load, AbortAfter: s.abortAfter(res.Trials)})
+		m, err := b.Build(ctx, BuildRequest{
+			Jobs: jobs, Load: s.Load,
+			AbortAfter: s.abortAfter(res.Trials), Reference: s.reference(res.Trials), StopAtFailures: s.stopAtFailures(res.Trials, jobs),
+			StopAtSwapGrowth: s.stopAtSwapGrowth(),
+		})
 		if err != nil {
 			return finish(Aborted, fmt.Errorf("build at -j%d: %w", jobs, err))
 		}
@@ -275,6 +293,49 @@ func recommend(trials []Trial, s Settings, sp Space) (Recommendation, bool) {
 	return Recommend(trials, s.Tolerance, s.Load)
 }
 
+// cascadeFailures is the fewest distcc failures at which a build is
+// stopped as overloaded, and cascadeFactor how far above the failures of
+// any clean build at lower N they must be. Both are well above what
+// Classify calls overload, so that a build is stopped only in a clear
+// cascade, and a broken host's steady trickle of failures does not stop
+// every build.
+const (
+	cascadeFailures = 10
+	cascadeFactor   = 4
+)
+
+// stopAtFailures is the failure count at which a build at jobs is
+// stopped, or zero when early abort is off.
+func (s Settings) stopAtFailures(trials []Trial, jobs int) int {
+	if s.NoEarlyAbort {
+		return 0
+	}
+	return max(cascadeFailures, cascadeFactor*failureBaseline(trials, jobs)+1)
+}
+
+// failureBaseline is the most distcc failures of a clean build below
+// jobs: every build compiles the same units, so this is the failure rate
+// that has nothing to do with too many jobs.
+func failureBaseline(trials []Trial, jobs int) int {
+	baseline := 0
+	for _, t := range trials {
+		if t.Status == StatusOK && t.Jobs < jobs {
+			baseline = max(baseline, t.DistccFailures)
+		}
+	}
+	return baseline
+}
+
+// stopAtSwapGrowth is the swap growth at which a build is stopped as
+// overloaded, the same amount that makes Classify call it so; zero when
+// early abort is off.
+func (s Settings) stopAtSwapGrowth() uint64 {
+	if s.NoEarlyAbort {
+		return 0
+	}
+	return swapOverload
+}
+
 // abortAfter is how long the next build may run: AbortMargin beyond the
 // fastest mean time at any N so far, or zero for no limit.
 func (s Settings) abortAfter(trials []Trial) time.Duration {
@@ -317,25 +378,28 @@ func Classify(m Measurement, jobs int, others []Trial, maxLoad float64) (Status,
 		return StatusThermal, "stopped at the critical CPU temperature"
 	case m.Thermal:
 		return StatusThermal, fmt.Sprintf("paused %.0f s to cool down; the time is not a clean measurement", m.PausedSeconds)
-	case m.TimedOut:
-		return StatusTimeout, fmt.Sprintf("stopped after %.0f s", m.WallSeconds)
-	case m.Aborted:
-		return StatusAborted, fmt.Sprintf("stopped after %.1f s, already clearly slower than the best build", m.WallSeconds)
-	case m.ExitCode != 0:
+	case m.ExitCode != 0 && !m.TimedOut && !m.Aborted:
+		// A build jtune stopped exits non-zero; that is not a failure.
 		return StatusFailed, fmt.Sprintf("exit code %d", m.ExitCode)
 	case maxLoad > 0 && m.MaxLoad > maxLoad:
 		return StatusOverloaded, fmt.Sprintf("load average %.1f went above --max-load %g", m.MaxLoad, maxLoad)
 	case m.SwapGrowthBytes >= swapOverload:
 		return StatusOverloaded, fmt.Sprintf("the master swapped out %d MiB during the build", m.SwapGrowthBytes>>20)
 	}
-	baseline := 0
-	for _, t := range others {
-		if t.Status == StatusOK && t.Jobs < jobs {
-			baseline = max(baseline, t.DistccFailures)
-		}
-	}
-	if m.DistccFailures >= overloadMinFailures && m.DistccFailures > overloadFactor*baseline {
+	// Overload is judged before a stop for time: the failures, load and
+	// swap of a build cut short only grow with more time, and a build
+	// stopped in the middle of a failure cascade is a cap on N, not just
+	// a slow one.
+	baseline := failureBaseline(others, jobs)
+	switch {
+	case m.DistccFailures >= overloadMinFailures && m.DistccFailures > overloadFactor*baseline:
 		return StatusOverloaded, fmt.Sprintf("%d distcc failures, against at most %d at lower -j", m.DistccFailures, baseline)
+	case m.TimedOut:
+		return StatusTimeout, fmt.Sprintf("stopped after %.0f s", m.WallSeconds)
+	case m.Aborted && m.BoundSeconds > m.WallSeconds:
+		return StatusAborted, fmt.Sprintf("stopped after %.1f s: its compile lines fell clearly behind the best build's; it would take at least %.1f s", m.WallSeconds, m.BoundSeconds)
+	case m.Aborted:
+		return StatusAborted, fmt.Sprintf("stopped after %.1f s, already clearly slower than the best build", m.WallSeconds)
 	}
 	return StatusOK, ""
 }
@@ -363,8 +427,8 @@ func reclassify(trials []Trial, maxLoad float64, floorJobs int) {
 		if t.Jobs <= floorJobs && trials[i].Status == StatusOverloaded {
 			calm := t.Measurement
 			calm.DistccFailures = 0
-			if st, _ := Classify(calm, t.Jobs, trials, maxLoad); st == StatusOK {
-				trials[i].Status, trials[i].Reason = StatusOK, ""
+			if st, reason := Classify(calm, t.Jobs, trials, maxLoad); st != StatusOverloaded {
+				trials[i].Status, trials[i].Reason = st, reason
 			}
 		}
 	}
@@ -383,9 +447,48 @@ func sessionWarnings(trials []Trial, s Settings) []string {
 	if lo := lowestFailures(trials); lo >= overloadMinFailures {
 		w = append(w, fmt.Sprintf("every build had at least %d distcc failures, at low N too: that points at a broken or refusing host, not at too many jobs; check the hosts and distccd's --allow", lo))
 	}
+	w = append(w, brokenHostWarnings(trials)...)
 	for _, t := range trials {
 		for _, msg := range t.Warnings {
 			w = appendUnique(w, msg)
+		}
+	}
+	return w
+}
+
+// brokenHostWarnings names the hosts that distcc reported errors for
+// (refused or failed connections) in every build of the session, at low
+// N as at high N. distcc 3.4 moves the jobs of a dead host to the other
+// hosts, so such a host shows up as errors rather than failures, and
+// since it fails at every N it says nothing about N: overload grows with
+// N instead. One build is not enough to tell the two apart.
+func brokenHostWarnings(trials []Trial) []string {
+	builds := 0
+	seen := map[string]int{}
+	var kinds []string
+	for _, t := range trials {
+		if !t.counts() || t.Status == StatusAborted {
+			continue // an aborted build may have stopped before any error
+		}
+		builds++
+		for h := range t.DistccErrorHosts {
+			seen[h]++
+		}
+		for k := range t.DistccErrors {
+			if !slices.Contains(kinds, k) {
+				kinds = append(kinds, k)
+			}
+		}
+	}
+	if builds < 2 {
+		return nil
+	}
+	slices.Sort(kinds)
+	var w []string
+	for _, h := range slices.Sorted(maps.Keys(seen)) {
+		if seen[h] == builds {
+			w = append(w, fmt.Sprintf("distcc host %s failed in every build, at every N (distcc errors: %s): it is down or refusing, not overloaded; check its distccd and --allow, or leave it out of the host list",
+				h, strings.Join(kinds, ", ")))
 		}
 	}
 	return w

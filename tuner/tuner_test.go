@@ -137,7 +137,7 @@ func TestRunSavesAfterEveryBuildAndStopsOnInterrupt(t *testing.T) {
 func TestRunContinuesFromPriorTrials(t *testing.T) {
 	prior := []Trial{ok(13, 100), ok(28, 80)}
 	b := &curveBuilder{curve: func(n int) float64 { return float64(n) }, rng: rand.New(rand.NewPCG(1, 1))}
-	_, err := Run(context.Background(), b, Settings{FormulaJobs: 13, Min: 2, Max: 52, Budget: 3, Prior: prior})
+	_, err := Run(context.Background(), b, Settings{FormulaJobs: 13, Min: 2, Max: 52, Budget: 3, Prior: prior, Strategy: Golden})
 	if err != nil {
 		t.Fatal(err)
 	}

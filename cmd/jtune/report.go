@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/fatih/color"
 
 	"github.com/jtune/jtune/probe"
 	"github.com/jtune/jtune/tuner"
@@ -101,13 +104,55 @@ func writeJSON(w io.Writer, r *report) error {
 // writeText renders the report for people: a row per build, warnings as a
 // list, the recommendation with its reason, and last the MAKEOPTS line,
 // so `jtune ... | tail -1` is ready to paste into make.conf.
-func writeText(w io.Writer, r *report) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+func writeText(w io.Writer, r *report) error { return writeTextStyle(w, r, textStyle{}) }
+
+// textStyle colours the text report for a terminal. The zero value adds
+// no colour, which is what files, pipes and golden tests get.
+type textStyle struct {
+	good, bad, strong *color.Color
+}
+
+func (s textStyle) paint(c *color.Color, text string) string {
+	if c == nil {
+		return text
+	}
+	return c.Sprint(text)
+}
+
+// writeTextStyle is writeText with colour: statuses green or red, the
+// recommended build and MAKEOPTS bold. Colour goes on after tabwriter has
+// aligned the plain text, since escape codes would count as width.
+func writeTextStyle(w io.Writer, r *report, st textStyle) error {
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "N\ttime\tstatus\tdistcc failures\tmax load\tmax temp\t")
 	for _, t := range r.Trials {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%.2f\t%s\t\n", t.Jobs, seconds(t.WallSeconds), t.Status, t.DistccFailures, t.MaxLoad, celsius(t.MaxTempC))
 	}
 	if err := tw.Flush(); err != nil {
+		return err
+	}
+	lines := strings.SplitAfter(table.String(), "\n")
+	marked := false
+	for i, t := range r.Trials {
+		line := strings.TrimSuffix(lines[i+1], "\n")
+		c := st.good
+		if t.Status != tuner.StatusOK {
+			c = st.bad
+		}
+		// The recommended build's row is bold around its status, painted
+		// apart because a colour's reset code ends bold too.
+		var rowStyle *color.Color
+		if r.Recommended != nil && !marked && t.Status == tuner.StatusOK && t.Jobs == r.Recommended.Jobs {
+			marked, rowStyle = true, st.strong
+		}
+		if j := strings.Index(line, " "+string(t.Status)+" "); j >= 0 {
+			k := j + 1 + len(t.Status)
+			line = st.paint(rowStyle, line[:j+1]) + st.paint(c, string(t.Status)) + st.paint(rowStyle, line[k:])
+		}
+		lines[i+1] = line + "\n"
+	}
+	if _, err := io.WriteString(w, strings.Join(lines, "")); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\nformula: N0 = %s\n", r.Formula)
@@ -119,7 +164,7 @@ func writeText(w io.Writer, r *report) error {
 		return err
 	}
 	fmt.Fprintf(w, "recommended: -j%d (%s)\n", r.Recommended.Jobs, r.Recommended.Reason)
-	_, err := fmt.Fprintf(w, "MAKEOPTS=%q\n", r.MakeOpts)
+	_, err := fmt.Fprintln(w, st.paint(st.strong, fmt.Sprintf("MAKEOPTS=%q", r.MakeOpts)))
 	return err
 }
 

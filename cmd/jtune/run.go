@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"runtime"
 	"slices"
@@ -37,6 +38,7 @@ type options struct {
 	state          string
 	resume         bool
 	noHostCheck    bool
+	pump           bool
 	maxTemp        float64
 	resumeTemp     float64
 	critTemp       float64
@@ -47,6 +49,7 @@ type options struct {
 	diff           bool
 	timeBudget     time.Duration
 	json           bool
+	plot           string
 	quiet          bool
 	noColor        bool
 	version        bool
@@ -65,11 +68,12 @@ func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.SortFlags = false
 	fs.StringVar(&o.hosts, "hosts", "", "distcc host `list` in DISTCC_HOSTS syntax, e.g. \"localhost/2 buildbox/8,lzo\".\nDefault: $DISTCC_HOSTS, then $DISTCC_DIR/hosts (~/.distcc/hosts), then /etc/distcc/hosts,\nelse this machine alone")
 	fs.BoolVar(&o.noHostCheck, "no-host-check", false, "do not check before tuning that each TCP distcc host answers on its port;\nby default a host that does not answer within 2 s is left out of the formula")
+	fs.BoolVar(&o.pump, "pump", false, "run the command under distcc's pump wrapper (pump, or Debian's distcc-pump),\nfor ,cpp,lzo hosts: jtune --pump --hosts \"h1/8,cpp,lzo\" -- make CC=\"distcc gcc\"")
 	fs.IntVar(&o.cores, "cores", cpus, "`cores` of each host that has no /LIMIT, for the formula, e.g. --cores 4")
 	fs.IntVar(&o.minJobs, "min", 0, "smallest `N` to try, e.g. --min 4 (default: this machine's CPUs)")
 	fs.IntVar(&o.maxJobs, "max", 0, "largest `N` to try, e.g. --max 64 (default: max(4 x N0, distcc slot sum))")
 	fs.IntVar(&o.budget, "budget", tuner.DefaultBudget, "most `builds` to run, repeats included, e.g. --budget 12")
-	fs.StringVar(&o.strategy, "strategy", string(tuner.Golden), "search `method`: golden (golden-section from N0, noise-aware),\ngrid (evenly spaced N, like hyperfine --parameter-scan)\nor bayes (Gaussian-process model, expected improvement)")
+	fs.StringVar(&o.strategy, "strategy", string(tuner.DefaultStrategy), "search `method`: bayes (Gaussian-process model, expected improvement),\ngolden (golden-section from N0, noise-aware)\nor grid (evenly spaced N, like hyperfine --parameter-scan)")
 	fs.Float64Var(&o.maxLoad, "max-load", 0, "mark a build overloaded when the load average goes above `L`, e.g. --max-load 8 (default: no limit)")
 	fs.BoolVar(&o.noEarlyAbort, "no-early-abort", false, "let every build finish; by default a build 15% slower than the best so far\nis stopped and kept as a lower bound (status aborted)")
 	fs.IntVar(&o.load, "load", cpus, "the make -l `M` value passed with every build and recommended, e.g. --load 2;\n0 leaves -l out")
@@ -87,8 +91,9 @@ func newFlagSet(o *options, stderr io.Writer) *pflag.FlagSet {
 	fs.DurationVar(&o.timeBudget, "time-budget", 0, "do not start a build that past builds say would not finish within `DURATION`\nof this run, e.g. --time-budget 8h (default: no limit)")
 	makeConfFlags(fs, &o.makeConf, &o.writeMakeConf, &o.diff)
 	fs.BoolVar(&o.json, "json", false, "print the final report as JSON on stdout (progress still goes to stderr)")
+	fs.StringVar(&o.plot, "plot", "", "draw build time against N into `FILE`, PNG or SVG by its extension,\ne.g. --plot tuning.png; jtune report draws it again from a state file")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print no progress on stderr, only the result on stdout")
-	fs.BoolVar(&o.noColor, "no-color", false, "no colour on stderr (also when NO_COLOR is set or stderr is not a terminal)")
+	fs.BoolVar(&o.noColor, "no-color", false, "no colour in progress or in the text report (also when NO_COLOR is set,\nand on any stream that is not a terminal)")
 	fs.BoolVar(&o.version, "version", false, "print jtune's version and exit")
 	fs.BoolVarP(&o.help, "help", "h", false, "show this help and exit")
 	fs.Usage = func() {}
@@ -104,6 +109,7 @@ Usage:
   jtune [flags] -- COMMAND [ARG...]
   jtune recommend --help     MAKEOPTS from a finished session or the formula, no build
   jtune simulate --help      predict and tune builds on a simulated farm
+  jtune report --help        show a saved session again: text, JSON, CSV, Markdown or a plot
 
 N reaches the build three ways: {N} and {M} in any argument are replaced by
 the job and load values; if there is no placeholder and COMMAND is make,
@@ -116,6 +122,7 @@ Examples:
   jtune --hosts "localhost/2 buildbox/4 oldbox/4" --prepare "make clean" -- make CC="distcc gcc"
   jtune --strategy grid --min 2 --max 24 --budget 6 -- ninja -C build
   jtune --json -- sh -c 'make -j{N} -l{M} vmlinux'
+  jtune --plot tuning.png --prepare "make clean" -- make CC="distcc gcc"
 
 Flags:
 `
@@ -142,6 +149,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return runSimulate(args[1:], stdout, stderr)
 		case "recommend":
 			return runRecommend(args[1:], stdout, stderr)
+		case "report":
+			return runReport(args[1:], stdout, stderr)
 		}
 	}
 	var o options
@@ -158,6 +167,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return errHelp
 	}
 	o.command = fs.Args()
+	if o.pump && len(o.command) > 0 {
+		o.command = append([]string{pumpProgram()}, o.command...)
+	}
 	o.hostsSet = fs.Changed("hosts")
 	if err := o.validate(fs); err != nil {
 		return err
@@ -213,7 +225,7 @@ func (o *options) validate(fs *pflag.FlagSet) error {
 	if _, err := tuner.NextFor(tuner.Strategy(o.strategy)); err != nil {
 		return usagef("--strategy %q isn't one of %s", o.strategy, strategyNames())
 	}
-	return nil
+	return checkPlotPath(o.plot)
 }
 
 func strategyNames() string {
@@ -360,13 +372,18 @@ func tune(ctx context.Context, o options, f farm, hostWarnings []string, stdout,
 		rep.Warnings = append(rep.Warnings, guardWarning)
 		out.warn(guardWarning)
 	}
+	// The live display measures the first build against a full build of
+	// the earlier session, when that was the same command.
+	out.history(prior, earlierCompileLines(state.backup, rep.Command))
+	runner.Progress = out.status
+	defer out.stopLive()
 	settings := tuner.Settings{
 		FormulaJobs: p.formulaN, Min: p.minJobs, Max: p.maxJobs, Load: p.load,
 		Budget: p.budget, Strategy: p.strategy, Tolerance: p.tolerance, MaxLoad: p.maxLoad,
 		NoEarlyAbort: !p.earlyAbort, Prior: prior, TimeBudget: o.timeBudget,
 		OnStart: func(jobs, index int) { out.buildStart(jobs, index, p.budget) },
 		OnTrial: func(trials []tuner.Trial) error {
-			out.buildDone(trials[len(trials)-1])
+			out.buildDone(trials)
 			rep.Trials = trials
 			return state.save(rep)
 		},
@@ -389,13 +406,24 @@ func tune(ctx context.Context, o options, f farm, hostWarnings []string, stdout,
 	case runErr != nil && !errors.Is(runErr, tuner.ErrInterrupted):
 		return runErr
 	}
+	// The table and recommendation go to stderr too, unless the text
+	// report is about to show them in the same place.
+	if o.json || !sameFile(stdout, stderr) {
+		out.sessionEnd(rep)
+	}
 	if o.json {
 		err = writeJSON(stdout, rep)
 	} else {
-		err = writeText(stdout, rep)
+		err = writeTextStyle(stdout, rep, terminalStyle(stdout, o.noColor))
 	}
 	if err != nil {
 		return err
+	}
+	if o.plot != "" {
+		if err := writePlot(o.plot, rep); err != nil {
+			return err
+		}
+		out.printf("jtune: plot written to %s\n", o.plot)
 	}
 	if errors.Is(runErr, tuner.ErrInterrupted) {
 		return errInterrupted
@@ -453,4 +481,16 @@ func thermalGuard(ctx context.Context, o options, r *probe.Runner, out *progress
 	r.Thermal = policy
 	r.CoolDown = out.coolDown(policy.Resume())
 	return "", nil
+}
+
+// pumpProgram is distcc's pump wrapper: "pump" upstream, "distcc-pump"
+// in Debian and Ubuntu, which install no "pump".
+func pumpProgram() string {
+	if _, err := exec.LookPath("pump"); err == nil {
+		return "pump"
+	}
+	if _, err := exec.LookPath("distcc-pump"); err == nil {
+		return "distcc-pump"
+	}
+	return "pump" // the error then names the upstream name
 }

@@ -47,6 +47,7 @@ type simOptions struct {
 	seeds     int
 	noise     float64
 	noAbort   bool
+	plot      string
 	help      bool
 }
 
@@ -63,12 +64,13 @@ func runSimulate(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.maxJobs, "max", 0, "largest `N` of the curve or search (default: max(4 x N0, slot sum))")
 	fs.BoolVar(&o.tune, "tune", false, "run the real tuner against simulated builds")
 	fs.BoolVar(&o.bench, "bench", false, "measure the tuning quality of every strategy on the seed farm and 30 random farms")
-	fs.StringVar(&o.strategy, "strategy", string(tuner.Golden), "search `method` for --tune: "+strategyNames())
+	fs.StringVar(&o.strategy, "strategy", string(tuner.DefaultStrategy), "search `method` for --tune: "+strategyNames())
 	fs.IntVar(&o.budget, "budget", tuner.DefaultBudget, "most `builds` per tuning session")
 	fs.Uint64Var(&o.seed, "seed", 1, "`seed` of the simulated noise, for --tune")
 	fs.IntVar(&o.seeds, "seeds", 20, "tuning sessions per farm and strategy, for --bench")
 	fs.Float64Var(&o.noise, "noise", -1, "relative noise of a build `fraction`, e.g. 0.02 (default: the farm's own)")
 	fs.BoolVar(&o.noAbort, "no-early-abort", false, "let every simulated build finish")
+	fs.StringVar(&o.plot, "plot", "", "with --tune, draw build time against N into `FILE` (.png or .svg)")
 	fs.BoolVarP(&o.help, "help", "h", false, "show this help and exit")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
@@ -79,6 +81,9 @@ func runSimulate(args []string, stdout, stderr io.Writer) error {
 	}
 	if _, err := tuner.NextFor(tuner.Strategy(o.strategy)); err != nil {
 		return usagef("--strategy %q isn't one of %s", o.strategy, strategyNames())
+	}
+	if err := checkPlotPath(o.plot); err != nil {
+		return err
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -154,13 +159,45 @@ func (b *simBuilder) Build(_ context.Context, req tuner.BuildRequest) (tuner.Mea
 	r := b.farm.Simulate(req.Jobs, b.noise, b.rng)
 	m := tuner.Measurement{
 		WallSeconds: r.Seconds, UserSeconds: r.UserSeconds, DistccFailures: r.Failures,
-		MaxLoad: r.MaxMasterLoad, MeanLoad: r.MeanMasterLoad,
+		MaxLoad: r.MaxMasterLoad, MeanLoad: r.MeanMasterLoad, SwapGrowthBytes: swapBytes(r),
 	}
-	if limit := req.AbortAfter.Seconds(); limit > 0 && r.Seconds > limit {
-		// The failures seen so far, assuming they come evenly.
-		m.DistccFailures = int(float64(r.Failures) * limit / r.Seconds)
-		m.WallSeconds, m.Aborted = limit, true
+	// stopAt cuts the build short, with the failures seen so far assuming
+	// they come evenly.
+	stopAt := func(t, bound float64) (tuner.Measurement, error) {
+		m.DistccFailures = int(float64(r.Failures) * t / r.Seconds)
+		m.WallSeconds, m.Aborted, m.BoundSeconds = t, true, bound
+		return m, nil
 	}
+	limit := req.AbortAfter.Seconds()
+	if stop := req.StopAtFailures; stop > 0 && r.Failures >= stop {
+		if t := r.Seconds * float64(stop) / float64(r.Failures); limit <= 0 || t < limit {
+			return stopAt(t, 0)
+		}
+	}
+	if stop := req.StopAtSwapGrowth; stop > 0 && m.SwapGrowthBytes >= stop {
+		// The runner sees swap once a second.
+		if t := min(r.SwapFromSeconds+1, r.Seconds); limit <= 0 || t < limit {
+			return stopAt(t, 0)
+		}
+	}
+	if ref := req.Reference; ref != nil {
+		// The simulator's units report when they finish, which is what
+		// the real runner's compile lines say too, a little earlier. It
+		// checks progress as often as the runner samples a long build.
+		end := r.Seconds
+		if limit > 0 {
+			end = min(end, limit)
+		}
+		for step, t := ref.Seconds/100, 0.0; t < end; t += step {
+			if bound, behind := ref.Behind(t, r.UnitsDoneAt(t)); behind {
+				return stopAt(t, bound)
+			}
+		}
+	}
+	if limit > 0 && r.Seconds > limit {
+		return stopAt(limit, 0)
+	}
+	m.Progress = tuner.NewProgress(r.UnitDone)
 	return m, nil
 }
 
@@ -190,8 +227,14 @@ func simulateTune(farm model.Farm, o simOptions, n0, lo, hi int, stdout io.Write
 	truth := farm.Simulate(res.Recommended.Jobs, 0, nil).Seconds
 	fmt.Fprintf(stdout, "recommended: -j%d (%s)\n", res.Recommended.Jobs, res.Recommended.Reason)
 	_, err = fmt.Fprintf(stdout, "its true time is %.1f%% above the fastest\n", 100*(truth/best.Seconds-1))
+	if err == nil && o.plot != "" {
+		err = writePlot(o.plot, simulatedReport(farm, o, min(max(n0, lo), hi), lo, hi, res))
+	}
 	return err
 }
+
+// swapBytes is the swap a simulated build adds on the master.
+func swapBytes(r model.SimResult) uint64 { return uint64(r.SwapMB * (1 << 20)) }
 
 // benchFarm is one farm of the benchmark with its true answer.
 type benchFarm struct {
@@ -231,7 +274,7 @@ func newBenchFarm(name string, f model.Farm, noise float64) benchFarm {
 	mostBelow := 0
 	for _, r := range f.Curve(lo, hi) {
 		below := []tuner.Trial{{Jobs: r.Jobs - 1, Status: tuner.StatusOK, Measurement: tuner.Measurement{DistccFailures: mostBelow}}}
-		status, _ := tuner.Classify(tuner.Measurement{DistccFailures: r.Failures}, r.Jobs, below, 0)
+		status, _ := tuner.Classify(tuner.Measurement{DistccFailures: r.Failures, SwapGrowthBytes: swapBytes(r)}, r.Jobs, below, 0)
 		b.truth[r.Jobs] = r.Seconds
 		b.failing[r.Jobs] = status != tuner.StatusOK
 		if !b.failing[r.Jobs] {
