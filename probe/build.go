@@ -535,30 +535,22 @@ func scanFileFrom(path string, offset int64) (DistccCounts, error) {
 
 func mergeCounts(a, b DistccCounts) DistccCounts {
 	a.Failures += b.Failures
-	for k, v := range b.Errors {
-		if a.Errors == nil {
-			a.Errors = map[string]int{}
-		}
-		a.Errors[k] += v
-	}
-	for k, v := range b.FailuresByHost {
-		if a.FailuresByHost == nil {
-			a.FailuresByHost = map[string]int{}
-		}
-		a.FailuresByHost[k] += v
-	}
-	for k, v := range b.ErrorsByHost {
-		if a.ErrorsByHost == nil {
-			a.ErrorsByHost = map[string]int{}
-		}
-		a.ErrorsByHost[k] += v
-	}
-	for k, v := range b.Config {
-		if a.Config == nil {
-			a.Config = map[string]int{}
-		}
-		a.Config[k] += v
-	}
+	a.Errors = addCounts(a.Errors, b.Errors)
+	a.FailuresByHost = addCounts(a.FailuresByHost, b.FailuresByHost)
+	a.ErrorsByHost = addCounts(a.ErrorsByHost, b.ErrorsByHost)
+	a.Config = addCounts(a.Config, b.Config)
 	a.PumpServers = max(a.PumpServers, b.PumpServers)
 	return a
+}
+
+// addCounts adds src into dst, making dst only when there is something to
+// add: an empty count stays nil, as the scanner leaves it.
+func addCounts(dst, src map[string]int) map[string]int {
+	for k, v := range src {
+		if dst == nil {
+			dst = map[string]int{}
+		}
+		dst[k] += v
+	}
+	return dst
 }

@@ -504,19 +504,7 @@ func TestTextReportGolden(t *testing.T) {
 	if err := writeText(&got, &r); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "report.txt")
-	if *update {
-		if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got.Bytes(), want) {
-		t.Errorf("text report differs from %s:\ngot:\n%s\nwant:\n%s", golden, got.String(), want)
-	}
+	checkGolden(t, "report.txt", got.Bytes())
 
 	// The JSON report round-trips: what --json prints decodes to the same.
 	var js bytes.Buffer
@@ -526,5 +514,24 @@ func TestTextReportGolden(t *testing.T) {
 	var back report
 	if err := json.Unmarshal(js.Bytes(), &back); err != nil || back.MakeOpts != r.MakeOpts || len(back.Trials) != len(r.Trials) {
 		t.Errorf("JSON does not round-trip: %v", err)
+	}
+}
+
+// checkGolden compares got with testdata/name, after writing it there
+// under -update.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	golden := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s:\ngot:\n%s\nwant:\n%s", golden, got, want)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fatih/color"
 	"github.com/mattn/go-isatty"
+	"golang.org/x/sys/unix"
 
 	"github.com/jtune/jtune/probe"
 	"github.com/jtune/jtune/tuner"
@@ -50,7 +51,7 @@ type progress struct {
 func newProgress(w io.Writer, quiet, noColor bool) *progress {
 	term := isTerminal(w) && os.Getenv("TERM") != "dumb"
 	useColor := !noColor && os.Getenv("NO_COLOR") == "" && term
-	p := &progress{w: w, quiet: quiet, live: term && !quiet, color: useColor, plainEvery: time.Minute}
+	p := &progress{w: w, quiet: quiet, live: term && !quiet && hasWidth(w), color: useColor, plainEvery: time.Minute}
 	p.good, p.bad, p.warm = newColor(useColor, color.FgGreen), newColor(useColor, color.FgRed, color.Bold), newColor(useColor, color.FgYellow)
 	p.faint, p.bold = newColor(useColor, color.Faint), newColor(useColor, color.Bold)
 	return p
@@ -64,6 +65,19 @@ func newColor(on bool, attrs ...color.Attribute) *color.Color {
 		c.DisableColor()
 	}
 	return c
+}
+
+// hasWidth reports whether the terminal says how wide it is. The live
+// area is redrawn in place at that width, and on a terminal of width 0 (a
+// pseudo-terminal nobody sized, some editors' shells) it shows nothing, so
+// such a terminal gets the plain lines instead.
+func hasWidth(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
+	return err == nil && ws.Col > 0
 }
 
 func isTerminal(w io.Writer) bool {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -182,5 +183,23 @@ func TestPlainProgress(t *testing.T) {
 	quiet.buildDone([]tuner.Trial{okTrial(8, 60, 0)})
 	if buf.Len() > 0 {
 		t.Errorf("--quiet wrote %q", buf.String())
+	}
+}
+
+func TestHasWidthNeedsASizedTerminal(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if hasWidth(w) {
+		t.Error("a pipe has a width")
+	}
+	if hasWidth(&bytes.Buffer{}) {
+		t.Error("a buffer has a width")
+	}
+	if p := newProgress(w, false, false); p.live || p.color {
+		t.Errorf("progress on a pipe: live %v, colour %v; want neither", p.live, p.color)
 	}
 }

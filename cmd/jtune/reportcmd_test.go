@@ -35,19 +35,7 @@ func TestReportFormatsGolden(t *testing.T) {
 			if err := run([]string{"report", filepath.Join("testdata", "report.json"), "--format", tt.format}, &stdout, &stderr); err != nil {
 				t.Fatalf("%v\n%s", err, stderr.String())
 			}
-			golden := filepath.Join("testdata", tt.golden)
-			if *update {
-				if err := os.WriteFile(golden, stdout.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(stdout.Bytes(), want) {
-				t.Errorf("--format %s differs from %s:\ngot:\n%s\nwant:\n%s", tt.format, golden, stdout.String(), want)
-			}
+			checkGolden(t, tt.golden, stdout.Bytes())
 			if stderr.Len() > 0 || bytes.Contains(stdout.Bytes(), []byte("\x1b[")) {
 				t.Errorf("stderr %q; escape codes in stdout: %v", stderr.String(), bytes.Contains(stdout.Bytes(), []byte("\x1b[")))
 			}

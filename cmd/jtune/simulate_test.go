@@ -137,7 +137,7 @@ func TestBayesOnSimulatedFarms(t *testing.T) {
 			}
 		}
 	}
-	if rate := float64(hits) / float64(runs); rate < 0.75 {
+	if rate := float64(hits) / float64(runs); rate < 0.9 { // the benchmark's 97%, less a miss at 16 sessions
 		t.Errorf("bayes hit the best N in %d of %d sessions", hits, runs)
 	}
 }

@@ -78,7 +78,9 @@ log "farm: $hosts"
 incap() { "${farm[@]}" run --name "$name" -- "$@"; }
 
 cd "$tree"
-mk=(make CC="distcc gcc" HOSTCC=gcc -s)
+# No -s: kbuild's "  CC  kernel/fork.o" lines are what jtune follows to stop
+# a build early once it falls behind the best one.
+mk=(make CC="distcc gcc" HOSTCC=gcc)
 if [[ $config != none ]]; then
   log "make $config"
   make -s "$config"
