@@ -273,42 +273,28 @@ const minBayesBuilds = 5
 
 // smoothedPick is RecommendBayes's choice among the clean builds below
 // the cap, by the model's posterior mean at each.
-func smoothedPick(o observations, gp *model.GP, tolerance float64, load int) Recommendation {
-	var ns []int
-	for n := range o.times {
-		if n < o.capAt {
-			ns = append(ns, n)
-		}
+func smoothedPick(o observations, gp *model.GP, tolerance float64, load int) (Recommendation, bool) {
+	ns := o.cleanBelowCap()
+	if len(ns) == 0 {
+		return Recommendation{}, false
 	}
-	slices.Sort(ns)
-	mus := make([]float64, len(ns))
-	best := 0
-	for i, n := range ns {
-		mus[i], _ = gp.PredictLog(n)
-		if mus[i] < mus[best] {
-			best = i
-		}
+	byModel := make(map[int]float64, len(ns))
+	for _, n := range ns {
+		mu, _ := gp.PredictLog(n)
+		byModel[n] = math.Exp(mu)
 	}
-	pick := best
-	for i := range ns {
-		if mus[i] <= mus[best]+math.Log1p(tolerance) {
-			pick = i
-			break
-		}
-	}
-	n := ns[pick]
-	rec := Recommendation{Jobs: n, Load: load, ExpectedSeconds: math.Exp(mus[pick])}
-	measured := fmt.Sprintf("measured %.1f s%s", mean(o.times[n]), repeats(o, n))
+	modelled := func(n int) float64 { return byModel[n] }
+	pick, best := pickWithin(ns, modelled, tolerance)
+	rec := Recommendation{Jobs: pick, Load: load, ExpectedSeconds: modelled(pick)}
+	measured := fmt.Sprintf("measured %.1f s%s", mean(o.times[pick]), repeats(o, pick))
 	if pick == best {
-		rec.Reason = fmt.Sprintf("fastest by the model: %.1f s at -j%d (%s)", rec.ExpectedSeconds, n, measured)
+		rec.Reason = fmt.Sprintf("fastest by the model: %.1f s at -j%d (%s)", rec.ExpectedSeconds, pick, measured)
 	} else {
 		rec.Reason = fmt.Sprintf("-j%d: %.1f s by the model (%s), within %.3g%% of the fastest (%.1f s at -j%d), with fewer jobs",
-			n, rec.ExpectedSeconds, measured, tolerance*100, math.Exp(mus[best]), ns[best])
+			pick, rec.ExpectedSeconds, measured, tolerance*100, modelled(best), best)
 	}
-	if o.capAt != math.MaxInt {
-		rec.Reason += fmt.Sprintf("; -j%d and above are capped by a failed or overloaded build", o.capAt)
-	}
-	return rec
+	rec.Reason += o.capNote()
+	return rec, true
 }
 
 // nearBuilt reports whether a clean build ran at n or within 10% of it:
@@ -336,16 +322,15 @@ func nearBuilt(o observations, n int) bool {
 // deviations, is below the lowest posterior mean. ok is false when there
 // is no clean build; without a model it recommends as Recommend does.
 func RecommendBayes(trials []Trial, sp Space, load int) (Recommendation, bool) {
-	rec, ok := Recommend(trials, sp.tolerance(), load)
+	gp, err := fitModel(trials, sp)
+	if err != nil {
+		return Recommend(trials, sp.tolerance(), load)
+	}
+	o := observe(trials)
+	rec, ok := smoothedPick(o, gp, sp.tolerance(), load)
 	if !ok {
 		return rec, false
 	}
-	gp, err := fitModel(trials, sp)
-	if err != nil {
-		return rec, true
-	}
-	o := observe(trials)
-	rec = smoothedPick(o, gp, sp.tolerance(), load)
 	type estimate struct {
 		n         int
 		mu, sigma float64

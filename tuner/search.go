@@ -295,31 +295,14 @@ func (r Recommendation) MakeOpts() string {
 // recommended. ok is false when there is no ok build below the cap.
 func Recommend(trials []Trial, tolerance float64, load int) (Recommendation, bool) {
 	o := observe(trials)
-	var ns []int
-	for n := range o.times {
-		if n < o.capAt {
-			ns = append(ns, n)
-		}
-	}
+	ns := o.cleanBelowCap()
 	if len(ns) == 0 {
 		return Recommendation{}, false
 	}
-	sort.Ints(ns)
-	best := ns[0]
-	for _, n := range ns {
-		if mean(o.times[n]) < mean(o.times[best]) {
-			best = n
-		}
-	}
-	bestTime := mean(o.times[best])
-	pick := best
-	for _, n := range ns {
-		if mean(o.times[n]) <= bestTime*(1+tolerance) {
-			pick = n
-			break
-		}
-	}
-	rec := Recommendation{Jobs: pick, Load: load, ExpectedSeconds: mean(o.times[pick])}
+	measured := func(n int) float64 { return mean(o.times[n]) }
+	pick, best := pickWithin(ns, measured, tolerance)
+	bestTime := measured(best)
+	rec := Recommendation{Jobs: pick, Load: load, ExpectedSeconds: measured(pick)}
 	switch {
 	case pick == best:
 		rec.Reason = fmt.Sprintf("fastest build: %.1f s at -j%d%s", bestTime, best, repeats(o, best))
@@ -327,10 +310,47 @@ func Recommend(trials []Trial, tolerance float64, load int) (Recommendation, boo
 		rec.Reason = fmt.Sprintf("-j%d took %.1f s, within %.3g%% of the fastest (%.1f s at -j%d), with fewer jobs",
 			pick, rec.ExpectedSeconds, tolerance*100, bestTime, best)
 	}
-	if o.capAt != math.MaxInt {
-		rec.Reason += fmt.Sprintf("; -j%d and above are capped by a failed or overloaded build", o.capAt)
-	}
+	rec.Reason += o.capNote()
 	return rec, true
+}
+
+// cleanBelowCap lists, ascending, the N with a clean build below the cap:
+// the candidates for a recommendation.
+func (o observations) cleanBelowCap() []int {
+	var ns []int
+	for n := range o.times {
+		if n < o.capAt {
+			ns = append(ns, n)
+		}
+	}
+	sort.Ints(ns)
+	return ns
+}
+
+// pickWithin returns the fastest of ns by seconds, and the smallest N
+// whose seconds are within tolerance of the fastest. ns is ascending and
+// not empty.
+func pickWithin(ns []int, seconds func(n int) float64, tolerance float64) (pick, best int) {
+	best = ns[0]
+	for _, n := range ns {
+		if seconds(n) < seconds(best) {
+			best = n
+		}
+	}
+	for _, n := range ns {
+		if seconds(n) <= seconds(best)*(1+tolerance) {
+			return n, best
+		}
+	}
+	return best, best
+}
+
+// capNote is the part of a recommendation's reason that names the cap.
+func (o observations) capNote() string {
+	if o.capAt == math.MaxInt {
+		return ""
+	}
+	return fmt.Sprintf("; -j%d and above are capped by a failed or overloaded build", o.capAt)
 }
 
 func repeats(o observations, n int) string {
