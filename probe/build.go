@@ -51,10 +51,10 @@ type Runner struct {
 	// Thermal pauses or stops a build that gets too hot. The zero value
 	// never touches the build.
 	Thermal ThermalPolicy
-	// Progress is called from the sampling goroutine after every sample
+	// OnStatus is called from the sampling goroutine after every sample
 	// of a running build, for a live display; it must return quickly.
 	// Nil means no call.
-	Progress func(BuildStatus)
+	OnStatus func(BuildStatus)
 }
 
 var _ tuner.Builder = (*Runner)(nil)
@@ -219,9 +219,9 @@ func (r *Runner) Build(ctx context.Context, req tuner.BuildRequest) (tuner.Measu
 		return m, fmt.Errorf("starting %s: %w", argv[0], err)
 	}
 	var onSample func(Sample, bool)
-	if r.Progress != nil {
+	if r.OnStatus != nil {
 		onSample = func(s Sample, paused bool) {
-			r.Progress(BuildStatus{Jobs: jobs, Elapsed: time.Since(start), CompileLines: outCompiles.count() + errCompiles.count(),
+			r.OnStatus(BuildStatus{Jobs: jobs, Elapsed: time.Since(start), CompileLines: outCompiles.count() + errCompiles.count(),
 				DistccFailures: stderr.Counts().Failures, Load1: s.Load1, TempC: s.TempC, HasTemp: s.HasTemp, Paused: paused})
 		}
 	}
@@ -265,13 +265,16 @@ func (r *Runner) Build(ctx context.Context, req tuner.BuildRequest) (tuner.Measu
 	if distccLog != "" {
 		logCounts, err := scanFileFrom(distccLog, logStart)
 		if err != nil {
-			m.Warnings = append(m.Warnings, fmt.Sprintf("DISTCC_LOG=%s cannot be read (%v): distcc failures cannot be seen", distccLog, err))
+			m.Warnings = append(m.Warnings, tuner.Warning{Kind: WarnDistccLogUnreadable, Subject: distccLog,
+				Message: fmt.Sprintf("DISTCC_LOG=%s cannot be read (%v): distcc failures cannot be seen", distccLog, err)})
 		}
 		counts = mergeCounts(counts, logCounts)
 	}
 	m.DistccFailures, m.DistccErrors = counts.Failures, counts.Errors
 	m.DistccErrorHosts, m.DistccConfig = counts.ErrorsByHost, counts.Config
-	m.Warnings = append(m.Warnings, configWarnings(counts.Config)...)
+	for _, w := range configWarnings(counts.Config) {
+		m.Warnings = append(m.Warnings, tuner.Warning{Kind: WarnDistccSetup, Subject: w, Message: w})
+	}
 
 	if ps := cmd.ProcessState; ps != nil {
 		m.UserSeconds = ps.UserTime().Seconds()
@@ -373,7 +376,7 @@ func (r *Runner) prepare(ctx context.Context, env []string) error {
 // cancellation sent is delivered, and pauses it no more.
 //
 // onSample, when not nil, gets each good sample and whether the build is
-// paused, for Runner.Progress.
+// paused, for Runner.OnStatus.
 func (r *Runner) sampleUntilDone(buildCtx context.Context, pgid int, abortAfter time.Duration, stopEarly func(running time.Duration, swapGrowth uint64) bool, abort func(), onSample func(Sample, bool)) func() stats {
 	sampler, interval := r.sampler(), r.interval()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -464,7 +467,7 @@ func (r *Runner) sampleUntilDone(buildCtx context.Context, pgid int, abortAfter 
 func fillStats(m *tuner.Measurement, st stats) {
 	m.Samples = st.n
 	if st.err != nil && st.n == 0 {
-		m.Warnings = append(m.Warnings, fmt.Sprintf("the machine could not be sampled: %v", st.err))
+		m.Warnings = append(m.Warnings, tuner.Warning{Kind: WarnNotSampled, Message: fmt.Sprintf("the machine could not be sampled: %v", st.err)})
 	}
 	if st.n > 0 {
 		m.MaxLoad, m.MeanLoad = st.maxLoad, st.sumLoad/float64(st.n)

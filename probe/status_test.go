@@ -62,7 +62,7 @@ echo "cc -o prog f0.o f1.o"
 	r := quickRunner(s)
 	var mu sync.Mutex
 	var got []BuildStatus
-	r.Progress = func(st BuildStatus) {
+	r.OnStatus = func(st BuildStatus) {
 		mu.Lock()
 		defer mu.Unlock()
 		got = append(got, st)

@@ -1,10 +1,8 @@
 package tuner
 
 import (
-	"fmt"
 	"maps"
 	"math"
-	"math/rand/v2"
 	"slices"
 
 	"github.com/jtune/jtune/model"
@@ -16,10 +14,6 @@ import (
 // first, and stops when no N is expected to improve on the best by more
 // than a fraction of the tolerance.
 const Bayes Strategy = "bayes"
-
-// bayesSeed fixes the model's restarts, so the next N is a pure function
-// of the trials.
-const bayesSeed1, bayesSeed2 = 1, 2
 
 // startDesign is where Bayesian search begins, before the model has
 // enough points: the formula's N0, then half of it, then a step of two in
@@ -50,37 +44,12 @@ func startDesign(o observations, sp Space) []int {
 	return uniq
 }
 
-// modelObservations turns trials into what the model understands: ok
-// builds are times, timeouts and aborted builds are lower bounds, and
-// failed or overloaded builds are infeasible.
-func modelObservations(trials []Trial) []model.Observation {
-	var obs []model.Observation
-	for _, t := range trials {
-		switch {
-		case t.Status == StatusOK:
-			obs = append(obs, model.Observation{Jobs: t.Jobs, Seconds: t.WallSeconds})
-		case t.Status == StatusTimeout || t.Status == StatusAborted:
-			obs = append(obs, model.Observation{Jobs: t.Jobs, Seconds: t.lowerBound(), Censored: true})
-		case t.Status.caps():
-			obs = append(obs, model.Observation{Jobs: t.Jobs, Infeasible: true})
-		}
-	}
-	return obs
-}
-
-func fitModel(trials []Trial, sp Space) (*model.GP, error) {
-	return model.FitGP(modelObservations(trials), model.GPSettings{
-		Rand:  rand.New(rand.NewPCG(bayesSeed1, bayesSeed2)),
-		Noise: sp.Noise,
-	})
-}
-
 // NextBayes chooses the next N by expected improvement of log build time
 // over every feasible integer N of the range. EI in log space is a
 // relative improvement, so the stopping rule compares it with the
 // tolerance directly.
-func NextBayes(trials []Trial, sp Space) (int, bool) {
-	o := observe(trials)
+func NextBayes(a *Analysis) (int, bool) {
+	o, sp, trials := a.obs, a.space, a.trials
 	if o.builds >= sp.Budget {
 		return 0, true
 	}
@@ -89,7 +58,7 @@ func NextBayes(trials []Trial, sp Space) (int, bool) {
 			return n, false
 		}
 	}
-	gp, err := fitModel(trials, sp)
+	gp, err := a.model()
 	if err != nil {
 		// No clean time yet: every start point failed, overloaded or was
 		// cut short. Where the master swapped, the swap says how far
@@ -97,7 +66,7 @@ func NextBayes(trials []Trial, sp Space) (int, bool) {
 		if n, ok := belowSwapWall(trials, sp, o); ok {
 			return n, false
 		}
-		return NextGolden(trials, sp)
+		return nextGolden(o, sp)
 	}
 	best := gp.BestObservedLog()
 	feasible := feasibility(trials, o)
@@ -251,13 +220,6 @@ func feasibility(trials []Trial, o observations) func(n int) float64 {
 	}
 }
 
-func (sp Space) tolerance() float64 {
-	if sp.Tolerance > 0 {
-		return sp.Tolerance
-	}
-	return 0.01
-}
-
 // stopFraction divides the tolerance for the stopping rule. With the
 // steps into steep gaps above and the recommendation read from the
 // model's mean, stopping once the expected gain is below the tolerance
@@ -270,93 +232,3 @@ const stopFraction = 2
 // fitted to fewer points misses kinks such as the cliff where the master
 // saturates.
 const minBayesBuilds = 5
-
-// smoothedPick is RecommendBayes's choice among the clean builds below
-// the cap, by the model's posterior mean at each.
-func smoothedPick(o observations, gp *model.GP, tolerance float64, load int) (Recommendation, bool) {
-	ns := o.cleanBelowCap()
-	if len(ns) == 0 {
-		return Recommendation{}, false
-	}
-	byModel := make(map[int]float64, len(ns))
-	for _, n := range ns {
-		mu, _ := gp.PredictLog(n)
-		byModel[n] = math.Exp(mu)
-	}
-	modelled := func(n int) float64 { return byModel[n] }
-	pick, best := pickWithin(ns, modelled, tolerance)
-	rec := Recommendation{Jobs: pick, Load: load, ExpectedSeconds: modelled(pick)}
-	measured := fmt.Sprintf("measured %.1f s%s", mean(o.times[pick]), repeats(o, pick))
-	if pick == best {
-		rec.Reason = fmt.Sprintf("fastest by the model: %.1f s at -j%d (%s)", rec.ExpectedSeconds, pick, measured)
-	} else {
-		rec.Reason = fmt.Sprintf("-j%d: %.1f s by the model (%s), within %.3g%% of the fastest (%.1f s at -j%d), with fewer jobs",
-			pick, rec.ExpectedSeconds, measured, tolerance*100, modelled(best), best)
-	}
-	rec.Reason += o.capNote()
-	return rec, true
-}
-
-// nearBuilt reports whether a clean build ran at n or within 10% of it:
-// the model interpolates well there, while far from any build a smooth
-// fit can look flat where the real curve is not.
-func nearBuilt(o observations, n int) bool {
-	for m := range o.times {
-		if math.Abs(math.Log(float64(n)/float64(m))) <= 0.1 {
-			return true
-		}
-	}
-	return false
-}
-
-// RecommendBayes recommends the smallest built N whose posterior mean is
-// within the tolerance of the lowest posterior mean at any built N. Near
-// the optimum the curve is flat and one build's noise (1% to 4%) is larger
-// than the differences that matter; the model's mean at a built N pools
-// that build with its neighbours. Only built N are candidates: between
-// builds around a kink (a failure wall, the point where the master
-// saturates) a smooth model can be several percent off.
-//
-// The model adds the interval of N that could plausibly be the best:
-// feasible N near a clean build whose posterior mean, less two standard
-// deviations, is below the lowest posterior mean. ok is false when there
-// is no clean build; without a model it recommends as Recommend does.
-func RecommendBayes(trials []Trial, sp Space, load int) (Recommendation, bool) {
-	gp, err := fitModel(trials, sp)
-	if err != nil {
-		return Recommend(trials, sp.tolerance(), load)
-	}
-	o := observe(trials)
-	rec, ok := smoothedPick(o, gp, sp.tolerance(), load)
-	if !ok {
-		return rec, false
-	}
-	type estimate struct {
-		n         int
-		mu, sigma float64
-	}
-	var ests []estimate
-	minMu := math.Inf(1)
-	for n := sp.Min; n <= sp.Max && n < o.capAt; n++ {
-		if !nearBuilt(o, n) {
-			continue
-		}
-		mu, sigma := gp.PredictLog(n)
-		ests = append(ests, estimate{n, mu, sigma})
-		minMu = math.Min(minMu, mu)
-	}
-	lo, hi := 0, 0
-	for _, e := range ests {
-		if e.mu-2*e.sigma <= minMu {
-			if lo == 0 {
-				lo = e.n
-			}
-			hi = e.n
-		}
-	}
-	if lo > 0 {
-		rec.PlausibleJobs = []int{min(lo, rec.Jobs), max(hi, rec.Jobs)}
-		rec.Reason += fmt.Sprintf("; the model puts the best N in -j%d..-j%d", rec.PlausibleJobs[0], rec.PlausibleJobs[1])
-	}
-	return rec, true
-}

@@ -60,12 +60,12 @@ func TestNextBayes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n, done := NextBayes(tt.trials, sp)
+			n, done := NextBayes(Analyze(tt.trials, sp))
 			if done != tt.wantDone || (!done && !tt.check(n)) {
 				t.Errorf("NextBayes = (%d, %v)", n, done)
 			}
 			// Pure: the same trials give the same answer.
-			if n2, done2 := NextBayes(tt.trials, sp); n2 != n || done2 != done {
+			if n2, done2 := NextBayes(Analyze(tt.trials, sp)); n2 != n || done2 != done {
 				t.Errorf("second call gave (%d, %v), first (%d, %v)", n2, done2, n, done)
 			}
 		})
@@ -79,7 +79,7 @@ func TestNextBayesStopsWhenNothingIsLeftToGain(t *testing.T) {
 	for _, n := range []int{13, 26, 7, 20, 30, 40, 35} {
 		trials = append(trials, ok(n, 100*(1+0.002*rng.NormFloat64())))
 	}
-	if n, done := NextBayes(trials, Space{Min: 7, Max: 40, Start: 13, Budget: 20, Noise: 0.02, Tolerance: 0.03}); !done {
+	if n, done := NextBayes(Analyze(trials, Space{Min: 7, Max: 40, Start: 13, Budget: 20, Noise: 0.02, Tolerance: 0.03})); !done {
 		t.Errorf("NextBayes went on to -j%d on a flat, densely measured curve", n)
 	}
 }
@@ -137,7 +137,7 @@ func TestRecommendBayesGivesAPlausibleInterval(t *testing.T) {
 	for _, n := range []int{13, 26, 7, 52, 69, 80, 60} {
 		trials = append(trials, ok(n, curve(n)))
 	}
-	rec, ok := RecommendBayes(trials, Space{Min: 2, Max: 100, Start: 13, Budget: 20, Noise: 0.02}, 2)
+	rec, ok := Analyze(trials, Space{Min: 2, Max: 100, Start: 13, Budget: 20, Noise: 0.02}).RecommendByModel(2)
 	if !ok || len(rec.PlausibleJobs) != 2 {
 		t.Fatalf("RecommendBayes = %+v, %v", rec, ok)
 	}
@@ -163,7 +163,7 @@ func BenchmarkNextBayes(b *testing.B) {
 	sp := Space{Min: 1, Max: 1000, Start: 13, Budget: 100, Noise: 0.02}
 	b.ReportAllocs()
 	for b.Loop() {
-		NextBayes(trials, sp)
+		NextBayes(Analyze(trials, sp))
 	}
 }
 
@@ -178,10 +178,10 @@ func TestRecommendBayesSmoothsALuckyBuild(t *testing.T) {
 		trials = append(trials, ok(n, curve(n)*(1+noise[n])))
 	}
 	sp := Space{Min: 2, Max: 100, Start: 20, Budget: 20, Noise: 0.02}
-	if raw, _ := Recommend(trials, sp.tolerance(), 2); raw.Jobs != 30 {
+	if raw, _ := Analyze(trials, sp).RecommendMeasured(2); raw.Jobs != 30 {
 		t.Fatalf("the measured times alone pick -j%d; the test needs them to pick -j30", raw.Jobs)
 	}
-	rec, ok := RecommendBayes(trials, sp, 2)
+	rec, ok := Analyze(trials, sp).RecommendByModel(2)
 	if !ok {
 		t.Fatal("no recommendation")
 	}

@@ -33,7 +33,7 @@ func TestBrokenHostWarnings(t *testing.T) {
 			switch {
 			case tt.want == "" && len(got) != 0:
 				t.Errorf("warnings %q, want none", got)
-			case tt.want != "" && (len(got) != 1 || !strings.Contains(got[0], tt.want)):
+			case tt.want != "" && (len(got) != 1 || !strings.Contains(got[0].Message, tt.want) || got[0].Kind != WarnBrokenHost || got[0].Host != "10.213.2.2:3632"):
 				t.Errorf("warnings %q, want one containing %q", got, tt.want)
 			}
 		})

@@ -60,14 +60,14 @@ func ExampleRun_golden() {
 	// budget_spent -j26 -l2
 }
 
-func ExampleRecommend() {
+func ExampleAnalysis_RecommendMeasured() {
 	trials := []tuner.Trial{
 		{Jobs: 13, Status: tuner.StatusOK, Measurement: tuner.Measurement{WallSeconds: 455}},
 		{Jobs: 30, Status: tuner.StatusOK, Measurement: tuner.Measurement{WallSeconds: 369}},
 		{Jobs: 40, Status: tuner.StatusOK, Measurement: tuner.Measurement{WallSeconds: 367}},
 		{Jobs: 48, Status: tuner.StatusOverloaded},
 	}
-	rec, _ := tuner.Recommend(trials, 0.01, 2)
+	rec, _ := tuner.Analyze(trials, tuner.Space{Tolerance: 0.01}).RecommendMeasured(2)
 	fmt.Println(rec.MakeOpts())
 	fmt.Println(rec.Reason)
 	// Output:

@@ -1,9 +1,3 @@
-// Package tuner searches for the make -j value that gives the shortest build.
-//
-// The tuner runs real builds through a Builder, classifies each one (ok,
-// failed, timeout, overloaded, interrupted) and asks a search strategy for the
-// next N. Choosing that N is a pure function of the trials observed so far, so
-// a session can be replayed, resumed or tested with a table.
 package tuner
 
 import "time"
@@ -76,8 +70,8 @@ type Measurement struct {
 	SwapGrowthBytes  uint64   `json:"swap_growth_bytes"` // swap the build added: a swapping master is overloaded
 	Samples          int      `json:"samples"`
 
-	StderrTail string   `json:"stderr_tail,omitempty"`
-	Warnings   []string `json:"warnings,omitempty"`
+	StderrTail string    `json:"stderr_tail,omitempty"`
+	Warnings   []Warning `json:"warnings,omitempty"`
 }
 
 // Trial is one build at one N, with its verdict.

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jtune/jtune/cmd/jtune/internal/session"
 )
 
 var farmScript, _ = filepath.Abs(filepath.Join("..", "..", "examples", "testfarm", "testfarm.sh"))
@@ -163,7 +165,7 @@ func distccMake(cc string) []string {
 }
 
 // tuneOnFarm runs jtune over a grid of builds and returns its JSON report.
-func tuneOnFarm(t *testing.T, f fixture, env []string, args ...string) (report, string) {
+func tuneOnFarm(t *testing.T, f fixture, env []string, args ...string) (session.Record, string) {
 	t.Helper()
 	// No early abort: every build runs to the end, so each can be checked.
 	base := []string{"--json", "--no-early-abort", "--load", "0", "--max-temp", "0", "--sample-interval", "200ms", "--state", f.state,
@@ -172,7 +174,7 @@ func tuneOnFarm(t *testing.T, f fixture, env []string, args ...string) (report, 
 	if code != 0 {
 		t.Fatalf("jtune exit %d\nstderr:\n%s", code, stderr)
 	}
-	var r report
+	var r session.Record
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 		t.Fatalf("stdout is not the JSON report: %v\n%s", err, stdout)
 	}
@@ -246,7 +248,7 @@ func TestDistccDeadHostIsNamedNotOverload(t *testing.T) {
 		}
 	}
 	want := "distcc host " + dead + " failed in every build, at every N"
-	if !strings.Contains(strings.Join(r.Warnings, "\n"), want) || !strings.Contains(stderr, "did not answer") {
+	if !strings.Contains(warningText(r.Warnings), want) || !strings.Contains(stderr, "did not answer") {
 		t.Errorf("no warning naming the dead host %s:\nwarnings %q\nstderr:\n%s", dead, r.Warnings, stderr)
 	}
 	if r.Recommended == nil {
@@ -276,7 +278,7 @@ func TestDistccHostKilledMidBuild(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("jtune: %v\n%s", err, stderr.String())
 	}
-	var r report
+	var r session.Record
 	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +376,7 @@ func TestDistccCcacheInFrontOfPump(t *testing.T) {
 			t.Errorf("-j%d: status %s, %d failures", tr.Jobs, tr.Status, tr.DistccFailures)
 		}
 	}
-	if w := strings.Join(r.Warnings, "\n"); !strings.Contains(w, "configuration:") || !strings.Contains(w, "cannot use distcc_pump on already preprocessed file") {
+	if w := warningText(r.Warnings); !strings.Contains(w, "configuration:") || !strings.Contains(w, "cannot use distcc_pump on already preprocessed file") {
 		t.Errorf("no configuration warning about ccache in front of pump: %q", r.Warnings)
 	}
 }

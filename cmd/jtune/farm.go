@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jtune/jtune/probe"
+	"github.com/jtune/jtune/tuner"
 )
 
 // farm is the distcc host list jtune tunes for, and what follows from it.
@@ -24,10 +25,14 @@ type farm struct {
 // hostCheckTimeout bounds the reachability check of each distcc host.
 const hostCheckTimeout = 2 * time.Second
 
+// warnHostDown is the kind of warning about a distcc host that did not
+// answer before tuning; Host names it.
+const warnHostDown tuner.WarningKind = "host_down"
+
 // checkHosts marks the TCP hosts that do not answer and returns a warning
 // for each.
-func (f *farm) checkHosts(ctx context.Context) []string {
-	var warnings []string
+func (f *farm) checkHosts(ctx context.Context) []tuner.Warning {
+	var warnings []tuner.Warning
 	for _, u := range probe.CheckHosts(ctx, f.Hosts.Hosts, hostCheckTimeout) {
 		for i, h := range f.Hosts.Hosts {
 			if h.Kind == u.Host.Kind && h.Name == u.Host.Name && h.Port == u.Host.Port {
@@ -37,7 +42,8 @@ func (f *farm) checkHosts(ctx context.Context) []string {
 				f.Down[i] = u.Err
 			}
 		}
-		warnings = append(warnings, fmt.Sprintf("distcc host %s did not answer (%v): left out of the formula", hostPort(u.Host), u.Err))
+		warnings = append(warnings, tuner.Warning{Kind: warnHostDown, Host: hostPort(u.Host),
+			Message: fmt.Sprintf("distcc host %s did not answer (%v): left out of the formula", hostPort(u.Host), u.Err)})
 	}
 	return warnings
 }

@@ -3,8 +3,12 @@
 // master for overload.
 //
 //	jtune [flags] -- COMMAND [ARG...]
+//	jtune recommend | simulate | report [flags]
 //
-// Run jtune --help for the flags.
+// Run jtune --help for the flags. Package main is only the command line:
+// each command has a file that parses its flags and hands the work to the
+// tuner, the probe, the simulator and the internal packages (session,
+// render, ui, makeconf).
 package main
 
 import (
@@ -20,6 +24,22 @@ var version = "0.1.0-dev"
 func main() {
 	err := run(os.Args[1:], os.Stdout, os.Stderr)
 	os.Exit(exitCode(err, os.Stderr))
+}
+
+// run is jtune without the process around it: it parses args, runs the
+// command, and writes results to stdout and progress to stderr.
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "simulate":
+			return runSimulate(args[1:], stdout, stderr)
+		case "recommend":
+			return runRecommend(args[1:], stdout, stderr)
+		case "report":
+			return runReport(args[1:], stdout, stderr)
+		}
+	}
+	return runTune(args, stdout, stderr)
 }
 
 // Exit codes, documented in the README.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/xml"
 	"errors"
 	"image/png"
 	"io"
@@ -12,9 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"gonum.org/v1/plot/vg"
-
-	"github.com/jtune/jtune/tuner"
+	"github.com/jtune/jtune/cmd/jtune/internal/render"
+	"github.com/jtune/jtune/cmd/jtune/internal/session"
 )
 
 // TestReportFormatsGolden renders the fixed state file in every format.
@@ -50,12 +48,12 @@ func TestReportJSONIsTheTuningSchema(t *testing.T) {
 	if err := run([]string{"report", "testdata/report.json", "--format", "json"}, &stdout, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	want, err := readState("testdata/report.json")
+	want, err := session.Read("testdata/report.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var direct bytes.Buffer
-	if err := writeJSON(&direct, want); err != nil {
+	if err := render.JSON(&direct, want); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(stdout.Bytes(), direct.Bytes()) {
@@ -86,8 +84,8 @@ func TestReportErrors(t *testing.T) {
 		{"bad plot extension", []string{"testdata/report.json", "--plot", "out.pdf"}, 2, `--plot "out.pdf": the file name must end in .png or .svg`},
 		{"unknown flag", []string{"testdata/report.json", "--colour"}, 2, "unknown flag: --colour"},
 		{"missing state file", []string{filepath.Join(dir, "nope.json")}, 1, "there is no state file " + filepath.Join(dir, "nope.json")},
-		{"corrupt state file", []string{corrupt}, 1, corrupt + " is not a jtune state file"},
-		{"another schema version", []string{future}, 1, "it says version 7"},
+		{"corrupt state file", []string{corrupt}, 1, corrupt + " is not a usable jtune state file"},
+		{"another schema version", []string{future}, 1, "it is of schema version 7, newer than this jtune reads"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,8 +115,8 @@ func TestReportHelp(t *testing.T) {
 	}
 }
 
-// checkPlotFile fails unless path is a PNG that decodes to the plot's size
-// or an SVG that parses as XML, of a sane size.
+// checkPlotFile fails unless path is a PNG or SVG image of a sane size;
+// the plot's own tests check what is drawn.
 func checkPlotFile(t *testing.T, path string) {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -128,33 +126,12 @@ func checkPlotFile(t *testing.T, path string) {
 	if len(data) < 2<<10 || len(data) > 2<<20 {
 		t.Errorf("%s is %d bytes", filepath.Base(path), len(data))
 	}
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".png":
-		img, err := png.Decode(bytes.NewReader(data))
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
+	if strings.EqualFold(filepath.Ext(path), ".png") {
+		if _, err := png.Decode(bytes.NewReader(data)); err != nil {
+			t.Errorf("%s: %v", path, err)
 		}
-		if b := img.Bounds(); b.Dx() != int(plotWidth/vg.Inch*plotDPI) || b.Dy() != int(plotHeight/vg.Inch*plotDPI) {
-			t.Errorf("%s is %dx%d pixels", path, b.Dx(), b.Dy())
-		}
-	case ".svg":
-		dec := xml.NewDecoder(bytes.NewReader(data))
-		root := ""
-		for {
-			tok, err := dec.Token()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatalf("%s is not XML: %v", path, err)
-			}
-			if se, ok := tok.(xml.StartElement); ok && root == "" {
-				root = se.Name.Local
-			}
-		}
-		if root != "svg" {
-			t.Errorf("%s: root element %q, want svg", path, root)
-		}
+	} else if !bytes.Contains(data, []byte("<svg")) {
+		t.Errorf("%s is no SVG", path)
 	}
 }
 
@@ -169,39 +146,6 @@ func TestReportPlot(t *testing.T) {
 			}
 			if !strings.Contains(stderr.String(), "plot written to "+path) {
 				t.Errorf("stderr %q", stderr.String())
-			}
-			checkPlotFile(t, path)
-		})
-	}
-}
-
-// TestPlotOddSessions draws sessions the model cannot fit, with every
-// status, and without a recommendation: the plot must still be made.
-func TestPlotOddSessions(t *testing.T) {
-	base, err := readState("testdata/report.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	trial := func(jobs int, st tuner.Status, secs float64) tuner.Trial {
-		return tuner.Trial{Jobs: jobs, Status: st, Measurement: tuner.Measurement{WallSeconds: secs}}
-	}
-	tests := []struct {
-		name   string
-		trials []tuner.Trial
-	}{
-		{"no builds yet", nil},
-		{"one build", []tuner.Trial{trial(13, tuner.StatusOK, 100)}},
-		{"every status", []tuner.Trial{trial(13, tuner.StatusOK, 100), trial(7, tuner.StatusAborted, 115), trial(26, tuner.StatusTimeout, 120),
-			trial(40, tuner.StatusOverloaded, 90), trial(45, tuner.StatusFailed, 3), trial(20, tuner.StatusThermal, 130), trial(22, tuner.StatusInterrupted, 10)}},
-		{"a flat plateau", []tuner.Trial{trial(4, tuner.StatusOK, 50), trial(8, tuner.StatusOK, 50), trial(16, tuner.StatusOK, 50)}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := *base
-			r.Trials, r.Recommended = tt.trials, nil
-			path := filepath.Join(t.TempDir(), "p.png")
-			if err := writePlot(path, &r); err != nil {
-				t.Fatal(err)
 			}
 			checkPlotFile(t, path)
 		})

@@ -106,7 +106,7 @@ func TestResumeRefusals(t *testing.T) {
 	}{
 		{"another command", false, []string{"--", "./make", "all"}, 2, `was made for the command "./make", not "./make all"`},
 		{"other hosts", false, []string{"--hosts", "localhost/2 127.0.0.2", "--", "./make"}, 2, `was made for the hosts`},
-		{"corrupted state", true, []string{"--", "./make"}, 1, "is not a jtune state file"},
+		{"corrupted state", true, []string{"--", "./make"}, 1, "is not a usable jtune state file: it is not JSON"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,12 +8,16 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sort"
+	"strconv"
 	"sync"
 	"text/tabwriter"
 
 	"github.com/spf13/pflag"
 
+	"github.com/jtune/jtune/cmd/jtune/internal/render"
+	"github.com/jtune/jtune/cmd/jtune/internal/session"
 	"github.com/jtune/jtune/model"
+	"github.com/jtune/jtune/probe"
 	"github.com/jtune/jtune/tuner"
 )
 
@@ -79,8 +83,8 @@ func runSimulate(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, simulateUsage+fs.FlagUsages())
 		return errHelp
 	}
-	if _, err := tuner.NextFor(tuner.Strategy(o.strategy)); err != nil {
-		return usagef("--strategy %q isn't one of %s", o.strategy, strategyNames())
+	if err := checkStrategy(o.strategy); err != nil {
+		return err
 	}
 	if err := checkPlotPath(o.plot); err != nil {
 		return err
@@ -204,7 +208,7 @@ func (b *simBuilder) Build(_ context.Context, req tuner.BuildRequest) (tuner.Mea
 func simulateTune(farm model.Farm, o simOptions, n0, lo, hi int, stdout io.Writer) error {
 	b := &simBuilder{farm: farm, noise: o.noise, rng: rand.New(rand.NewPCG(o.seed, 0x5eed))}
 	res, err := tuner.Run(context.Background(), b, tuner.Settings{
-		FormulaJobs: min(max(n0, lo), hi), Min: lo, Max: hi, Budget: o.budget,
+		FormulaJobs: n0, Min: lo, Max: hi, Budget: o.budget,
 		Strategy: tuner.Strategy(o.strategy), NoEarlyAbort: o.noAbort, Load: farm.Master.Cores,
 	})
 	if err != nil {
@@ -228,7 +232,7 @@ func simulateTune(farm model.Farm, o simOptions, n0, lo, hi int, stdout io.Write
 	fmt.Fprintf(stdout, "recommended: -j%d (%s)\n", res.Recommended.Jobs, res.Recommended.Reason)
 	_, err = fmt.Fprintf(stdout, "its true time is %.1f%% above the fastest\n", 100*(truth/best.Seconds-1))
 	if err == nil && o.plot != "" {
-		err = writePlot(o.plot, simulatedReport(farm, o, min(max(n0, lo), hi), lo, hi, res))
+		err = render.Plot(o.plot, simulatedRecord(farm, o, n0, lo, hi, res), res.Analysis)
 	}
 	return err
 }
@@ -424,4 +428,23 @@ func writeBench(w io.Writer, sums []benchSummary, farms, seeds, budget int) erro
 			s.medianBuilds, s.p90Builds, s.meanCost, 100*s.worstRegret, s.failingRecs)
 	}
 	return nil
+}
+
+// simulatedRecord dresses a simulated session as a saved one, so jtune
+// simulate --tune --plot draws it like a real session.
+func simulatedRecord(farm model.Farm, o simOptions, n0, lo, hi int, res *tuner.Result) *session.Record {
+	command := []string{"simulate", "--farm", o.farm}
+	if o.hostsUsed > 0 {
+		command = append(command, "--hosts-used", strconv.Itoa(o.hostsUsed))
+	}
+	var hosts []probe.Host
+	for _, h := range farm.Hosts {
+		hosts = append(hosts, probe.Host{Name: h.Name})
+	}
+	r := session.New(session.Record{
+		Command: command, Hosts: hosts, FormulaJobs: n0, StartJobs: min(max(n0, lo), hi),
+		Settings: session.Settings{Strategy: o.strategy, MinJobs: lo, MaxJobs: hi, Budget: o.budget},
+	})
+	r.Finish(res)
+	return r
 }

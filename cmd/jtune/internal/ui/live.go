@@ -1,4 +1,4 @@
-package main
+package ui
 
 import (
 	"fmt"
@@ -32,7 +32,7 @@ const liveScale = 1000
 // terminal.
 var liveOptions []mpb.ContainerOption
 
-func startLiveBar(pr *progress, v *buildView) *liveBar {
+func startLiveBar(pr *Console, v *buildView) *liveBar {
 	opts := append([]mpb.ContainerOption{mpb.WithOutput(pr.w), mpb.WithWidth(32), mpb.WithRefreshRate(200 * time.Millisecond)}, liveOptions...)
 	p := mpb.New(opts...)
 	paint := func(c interface{ Sprint(...any) string }) func(string) string {

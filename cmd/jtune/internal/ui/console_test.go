@@ -1,4 +1,4 @@
-package main
+package ui
 
 import (
 	"bytes"
@@ -43,7 +43,11 @@ func TestExpect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := expect(tt.trials, tt.jobs, tt.refLines)
+			var a *tuner.Analysis
+			if tt.trials != nil {
+				a = tuner.Analyze(tt.trials, tuner.Space{})
+			}
+			got := expect(a, tt.jobs, tt.refLines)
 			secsOK := got.seconds == tt.want.seconds
 			if tt.within > 0 {
 				secsOK = got.seconds > 0 && got.seconds/tt.want.seconds-1 < tt.within && 1-got.seconds/tt.want.seconds < tt.within
@@ -126,22 +130,21 @@ func TestLiveBar(t *testing.T) {
 	defer func() { liveOptions = nil }()
 	for _, known := range []bool{true, false} { // a bar, then a spinner
 		var buf syncBuffer
-		p := &progress{w: &buf, live: true, color: true, plainEvery: time.Minute}
+		p := &Console{w: &buf, live: true, color: true, plainEvery: time.Minute}
 		p.good, p.bad, p.warm = newColor(true), newColor(true), newColor(true)
 		p.faint, p.bold = newColor(true), newColor(true)
 		var trials []tuner.Trial
 		if known {
 			trials = []tuner.Trial{okTrial(4, 2, 40)}
 		}
-		p.history(trials, 0)
-		p.buildStart(8, 2, 5)
+		p.BuildStart(8, 2, 5, tuner.Analyze(trials, tuner.Space{}))
 		temp := 71.0
 		for i := 1; i <= 3; i++ {
-			p.status(probe.BuildStatus{Jobs: 8, Elapsed: time.Duration(i) * 100 * time.Millisecond, CompileLines: 10 * i,
+			p.Status(probe.BuildStatus{Jobs: 8, Elapsed: time.Duration(i) * 100 * time.Millisecond, CompileLines: 10 * i,
 				DistccFailures: 2, Load1: 3.41, TempC: temp, HasTemp: true})
 			time.Sleep(150 * time.Millisecond)
 		}
-		p.buildDone(append(trials, okTrial(8, 0.5, 30)))
+		p.BuildDone(append(trials, okTrial(8, 0.5, 30)))
 		out := buf.String()
 		for _, want := range []string{"-j8", "30 compile lines · 2 distcc failures · load 3.41 · 71 °C", "\x1b[", "ok\x1b[m in 0.5 s"} {
 			if !strings.Contains(out, want) {
@@ -161,14 +164,13 @@ func TestLiveBar(t *testing.T) {
 // plainEvery of build time, and no escape codes.
 func TestPlainProgress(t *testing.T) {
 	var buf bytes.Buffer
-	p := newProgress(&buf, false, false)
+	p := New(&buf, false, false)
 	p.plainEvery = time.Second
-	p.history([]tuner.Trial{okTrial(4, 90, 0)}, 0)
-	p.buildStart(8, 2, 5)
+	p.BuildStart(8, 2, 5, tuner.Analyze([]tuner.Trial{okTrial(4, 90, 0)}, tuner.Space{}))
 	for _, s := range []float64{0.5, 1, 1.5, 2.2} {
-		p.status(probe.BuildStatus{Jobs: 8, Elapsed: time.Duration(s * float64(time.Second)), CompileLines: 12, Load1: 1.5})
+		p.Status(probe.BuildStatus{Jobs: 8, Elapsed: time.Duration(s * float64(time.Second)), CompileLines: 12, Load1: 1.5})
 	}
-	p.buildDone([]tuner.Trial{okTrial(4, 90, 0), okTrial(8, 60, 0)})
+	p.BuildDone([]tuner.Trial{okTrial(4, 90, 0), okTrial(8, 60, 0)})
 	want := "jtune: build 2/5 at -j8, expected 1m30s (from -j4) ...\n" +
 		"jtune:   -j8 running for 1s of about 1m30s, 12 compile lines, 0 distcc failures, load 1.50\n" +
 		"jtune:   -j8 running for 2s of about 1m30s, 12 compile lines, 0 distcc failures, load 1.50\n" +
@@ -176,11 +178,11 @@ func TestPlainProgress(t *testing.T) {
 	if buf.String() != want {
 		t.Errorf("plain progress:\n%s\nwant:\n%s", buf.String(), want)
 	}
-	quiet := newProgress(&buf, true, false)
+	quiet := New(&buf, true, false)
 	buf.Reset()
-	quiet.buildStart(8, 2, 5)
-	quiet.status(probe.BuildStatus{Elapsed: time.Hour})
-	quiet.buildDone([]tuner.Trial{okTrial(8, 60, 0)})
+	quiet.BuildStart(8, 2, 5, nil)
+	quiet.Status(probe.BuildStatus{Elapsed: time.Hour})
+	quiet.BuildDone([]tuner.Trial{okTrial(8, 60, 0)})
 	if buf.Len() > 0 {
 		t.Errorf("--quiet wrote %q", buf.String())
 	}
@@ -199,7 +201,7 @@ func TestHasWidthNeedsASizedTerminal(t *testing.T) {
 	if hasWidth(&bytes.Buffer{}) {
 		t.Error("a buffer has a width")
 	}
-	if p := newProgress(w, false, false); p.live || p.color {
+	if p := New(w, false, false); p.live || p.color {
 		t.Errorf("progress on a pipe: live %v, colour %v; want neither", p.live, p.color)
 	}
 }

@@ -44,7 +44,7 @@ func TestNextGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			jobs, done := NextGolden(tt.trials, tt.sp)
+			jobs, done := NextGolden(Analyze(tt.trials, tt.sp))
 			if jobs != tt.wantJobs || done != tt.wantDone {
 				t.Errorf("NextGolden = (%d, %v), want (%d, %v)", jobs, done, tt.wantJobs, tt.wantDone)
 			}
@@ -69,7 +69,7 @@ func TestNextGrid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			jobs, done := NextGrid(tt.trials, tt.sp)
+			jobs, done := NextGrid(Analyze(tt.trials, tt.sp))
 			if jobs != tt.wantJobs || done != tt.wantDone {
 				t.Errorf("NextGrid = (%d, %v), want (%d, %v)", jobs, done, tt.wantJobs, tt.wantDone)
 			}
@@ -95,7 +95,7 @@ func TestRecommend(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec, ok := Recommend(tt.trials, 0.01, 2)
+			rec, ok := Analyze(tt.trials, Space{Tolerance: 0.01}).RecommendMeasured(2)
 			if ok != tt.wantOK || rec.Jobs != tt.wantJobs {
 				t.Fatalf("Recommend = (%+v, %v), want jobs %d, ok %v", rec, ok, tt.wantJobs, tt.wantOK)
 			}

@@ -187,7 +187,7 @@ func TestRunKeepsToTheTimeBudget(t *testing.T) {
 	if len(res.Trials) != 3 || res.Outcome != OutOfTime {
 		t.Errorf("%d builds, outcome %s; want 3 and %s", len(res.Trials), res.Outcome, OutOfTime)
 	}
-	if len(res.Warnings) == 0 || !strings.Contains(res.Warnings[0], "--time-budget") {
+	if len(res.Warnings) == 0 || res.Warnings[0].Kind != WarnOutOfTime || !strings.Contains(res.Warnings[0].Message, "time budget") {
 		t.Errorf("warnings %q do not say why it stopped", res.Warnings)
 	}
 }
@@ -211,7 +211,7 @@ func TestAThermalBuildIsMeasuredAgain(t *testing.T) {
 	// A build paused for heat is not a clean time, so the search asks for
 	// its N again.
 	trials := []Trial{{Jobs: 13, Status: StatusThermal, Measurement: Measurement{WallSeconds: 300, PausedSeconds: 120}}}
-	if n, _ := NextGolden(trials, Space{Min: 2, Max: 52, Start: 13, Budget: 8}); n != 13 {
+	if n, _ := NextGolden(Analyze(trials, Space{Min: 2, Max: 52, Start: 13, Budget: 8})); n != 13 {
 		t.Errorf("next N after a thermal build at -j13 is %d", n)
 	}
 }
@@ -226,7 +226,7 @@ func TestRunWarnsAboutABrokenHost(t *testing.T) {
 	}
 	found := false
 	for _, w := range res.Warnings {
-		found = found || strings.Contains(w, "broken or refusing host")
+		found = found || w.Kind == WarnFailuresAtEveryN && strings.Contains(w.Message, "broken or refusing host")
 	}
 	if !found {
 		t.Errorf("no broken-host warning in %q (trials %+v)", res.Warnings, res.Trials)

@@ -31,7 +31,7 @@ func TestCurve(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pts, ok := Curve(tt.trials, tt.lo, tt.hi)
+			pts, ok := Analyze(tt.trials, Space{}).Curve(tt.lo, tt.hi)
 			if ok != tt.wantOK {
 				t.Fatalf("ok = %v, want %v", ok, tt.wantOK)
 			}
@@ -65,11 +65,12 @@ func TestCurveThinsWideRanges(t *testing.T) {
 	for _, n := range []int{10, 100, 1000} {
 		trials = append(trials, Trial{Jobs: n, Status: StatusOK, Measurement: Measurement{WallSeconds: 100}})
 	}
-	pts, ok := Curve(trials, 1, 5000)
+	a := Analyze(trials, Space{})
+	pts, ok := a.Curve(1, 5000)
 	if !ok || len(pts) > 400 {
 		t.Errorf("ok %v, %d points over 1..5000, want at most 400", ok, len(pts))
 	}
-	if s, ok := Predicted(trials, 100); !ok || math.Abs(s/100-1) > 0.05 {
-		t.Errorf("Predicted(100) = %.1f, %v; want about 100", s, ok)
+	if s, ok := a.Predict(100); !ok || math.Abs(s/100-1) > 0.05 {
+		t.Errorf("Predict(100) = %.1f, %v; want about 100", s, ok)
 	}
 }

@@ -1,7 +1,8 @@
-package main
+package render
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image/color"
 	"math"
@@ -18,23 +19,21 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/jtune/jtune/cmd/jtune/internal/atomicfile"
-	"github.com/jtune/jtune/model"
-	"github.com/jtune/jtune/probe"
+	"github.com/jtune/jtune/cmd/jtune/internal/session"
 	"github.com/jtune/jtune/tuner"
 )
 
 // plotFormats are the extensions --plot understands.
 var plotFormats = []string{".png", ".svg"}
 
-// checkPlotPath refuses a --plot file whose extension names no format we
-// draw, before any build runs, so a night of builds does not end in an
-// unwritable plot.
-func checkPlotPath(path string) error {
-	if path == "" {
-		return nil
-	}
+// ErrPlotFormat means a plot file's name ends in no format Plot draws.
+var ErrPlotFormat = errors.New("the file name must end in .png or .svg")
+
+// CheckPlotPath refuses a plot file whose extension names no format Plot
+// draws, so that a caller can check before a night of builds.
+func CheckPlotPath(path string) error {
 	if !slices.Contains(plotFormats, strings.ToLower(filepath.Ext(path))) {
-		return usagef("--plot %q: the file name must end in .png or .svg", path)
+		return ErrPlotFormat
 	}
 	return nil
 }
@@ -47,12 +46,16 @@ const (
 	plotDPI    = 144
 )
 
-// writePlot draws build time against N for the session in r into path,
-// as PNG or SVG by its extension. The file is replaced atomically, so a
+// Plot draws build time against N for the session in r into path, as PNG
+// or SVG by its extension, with the model's curve from a, the analysis of
+// r's builds (nil: worked out here). The file is replaced atomically, so a
 // plot being watched during a session is never seen half written.
-func writePlot(path string, r *report) error {
-	if err := checkPlotPath(path); err != nil {
-		return err
+func Plot(path string, r *session.Record, a *tuner.Analysis) error {
+	if err := CheckPlotPath(path); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if a == nil {
+		a = r.Analysis()
 	}
 	var c vg.CanvasWriterTo
 	if strings.ToLower(filepath.Ext(path)) == ".svg" {
@@ -60,13 +63,13 @@ func writePlot(path string, r *report) error {
 	} else {
 		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(plotWidth, plotHeight), vgimg.UseDPI(plotDPI))}
 	}
-	drawSession(draw.New(c), r)
+	drawSession(draw.New(c), r, a)
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
-		return fmt.Errorf("--plot %s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err := atomicfile.Replace(path, buf.Bytes(), 0o644, -1, -1); err != nil {
-		return fmt.Errorf("--plot %s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
 }
@@ -100,7 +103,7 @@ var (
 
 // drawSession draws the plot and, in a column on its right, the legend:
 // outside the axes it can never hide a point or a label.
-func drawSession(c draw.Canvas, r *report) {
+func drawSession(c draw.Canvas, r *session.Record, a *tuner.Analysis) {
 	p := plot.New()
 	p.Title.Text = plotTitle(r)
 	p.Title.Padding = vg.Points(8)
@@ -124,7 +127,7 @@ func drawSession(c draw.Canvas, r *report) {
 	var modelEntries, markEntries []legendEntry
 	// The model first, so the points are drawn on top of its band.
 	lo, hi := builtRange(r.Trials)
-	if pts, ok := tuner.Curve(r.Trials, lo, hi); ok {
+	if pts, ok := a.Curve(lo, hi); ok {
 		band := make(plotter.XYs, 0, 2*len(pts))
 		mean := make(plotter.XYs, 0, len(pts))
 		for _, pt := range pts {
@@ -269,7 +272,7 @@ func builtRange(trials []tuner.Trial) (lo, hi int) {
 }
 
 // plotTitle names the command, the farm and how the search went.
-func plotTitle(r *report) string {
+func plotTitle(r *session.Record) string {
 	cmd := strings.Join(r.Command, " ")
 	if len(cmd) > 70 {
 		cmd = cmd[:67] + "..."
@@ -287,18 +290,7 @@ func plotTitle(r *report) string {
 			builds++
 		}
 	}
-	strategy := r.Settings.Strategy
-	if strategy == "" {
-		strategy = string(tuner.Golden)
-	}
-	return fmt.Sprintf("jtune: %s\n%s, %s search, %d build%s", cmd, hosts, strategy, builds, plural(builds))
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
+	return fmt.Sprintf("jtune: %s\n%s, %s search, %d build%s", cmd, hosts, r.Settings.Strategy, builds, plural(builds))
 }
 
 // vline is a labelled vertical line across the data area, for the
@@ -372,26 +364,4 @@ func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
 		ticks = append(ticks, plot.Tick{Value: v, Label: label})
 	}
 	return ticks
-}
-
-// simulatedReport dresses a simulated session as a saved one, so jtune
-// simulate --tune --plot draws it like a real session.
-func simulatedReport(farm model.Farm, o simOptions, n0, lo, hi int, res *tuner.Result) *report {
-	command := []string{"simulate", "--farm", o.farm}
-	if o.hostsUsed > 0 {
-		command = append(command, "--hosts-used", strconv.Itoa(o.hostsUsed))
-	}
-	hosts := []probe.Host{}
-	for _, h := range farm.Hosts {
-		hosts = append(hosts, probe.Host{Name: h.Name})
-	}
-	r := &report{
-		Version: reportVersion, Command: command, Hosts: hosts, FormulaJobs: n0,
-		Settings: reportSettings{Strategy: o.strategy, MinJobs: lo, MaxJobs: hi, Budget: o.budget},
-		Trials:   res.Trials, Recommended: res.Recommended, Outcome: string(res.Outcome),
-	}
-	if res.Recommended != nil {
-		r.MakeOpts = res.Recommended.MakeOpts()
-	}
-	return r
 }

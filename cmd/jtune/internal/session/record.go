@@ -1,0 +1,128 @@
+// Package session is jtune's record of a tuning session and the only code
+// that reads and writes it. One schema serves as the state file that is
+// rewritten after every build, the --json output, and the input of jtune
+// report and jtune recommend: a Record is made once (New), finished once
+// (Finish), and read back in one place (Decode), where older versions are
+// migrated and every field is checked. Store adds what an unattended
+// session needs on disk: a lock, atomic saves, and a backup of the
+// session the file held before. The package knows the tuner's types but
+// nothing of flags, terminals or rendering.
+package session
+
+import (
+	"strings"
+
+	"github.com/jtune/jtune/probe"
+	"github.com/jtune/jtune/tuner"
+)
+
+// Version is the version of the schema described in the README. It
+// changes only when a field changes meaning or goes away; Decode migrates
+// every older version.
+const Version = 2
+
+// OutcomeRunning is the outcome of a session that has not ended (or whose
+// process died): its file is rewritten after every build.
+const OutcomeRunning = "running"
+
+// Record is one tuning session. Units are in the JSON field names.
+type Record struct {
+	Version     int           `json:"version"`
+	Command     []string      `json:"command"`
+	HostsSpec   string        `json:"hosts_spec"`
+	HostsSource string        `json:"hosts_source"`
+	Hosts       []probe.Host  `json:"hosts"`
+	Unreachable []Unreachable `json:"unreachable_hosts"`
+	SlotSum     int           `json:"distcc_slots"`
+	FormulaJobs int           `json:"formula_jobs"`
+	Formula     string        `json:"formula"`
+	// StartJobs is where the search started: N0, or the N of the range
+	// nearest to it when the range leaves N0 out.
+	StartJobs   int                   `json:"start_jobs"`
+	Load        int                   `json:"load"`
+	Settings    Settings              `json:"settings"`
+	Trials      []tuner.Trial         `json:"trials"`
+	Recommended *tuner.Recommendation `json:"recommended"`
+	MakeOpts    string                `json:"makeopts"`
+	Outcome     string                `json:"outcome"`
+	Warnings    []tuner.Warning       `json:"warnings"`
+}
+
+// Unreachable is a distcc host that did not answer before tuning.
+type Unreachable struct {
+	Name  string `json:"name"`
+	Port  int    `json:"port"`
+	Error string `json:"error"`
+}
+
+// Settings records how the session was run, so that a saved state says
+// what it measured and a resumed session can check it is the same.
+type Settings struct {
+	Strategy       string  `json:"strategy"`
+	MinJobs        int     `json:"min_jobs"`
+	MaxJobs        int     `json:"max_jobs"`
+	Budget         int     `json:"budget"`
+	Tolerance      float64 `json:"tolerance"`
+	MaxLoad        float64 `json:"max_load"`
+	TimeoutSeconds float64 `json:"timeout_seconds"`
+	EarlyAbort     bool    `json:"early_abort"`
+	Prepare        string  `json:"prepare"`
+	LocalCPUs      int     `json:"local_cpus"`
+}
+
+// New starts the record of a session that has not run a build yet. Nil
+// slices become empty ones, so the JSON shows [] rather than null.
+func New(r Record) *Record {
+	r.Version = Version
+	r.HostsSpec = strings.TrimSpace(r.HostsSpec)
+	if r.Hosts == nil {
+		r.Hosts = []probe.Host{}
+	}
+	if r.Unreachable == nil {
+		r.Unreachable = []Unreachable{}
+	}
+	if r.Trials == nil {
+		r.Trials = []tuner.Trial{}
+	}
+	if r.Warnings == nil {
+		r.Warnings = []tuner.Warning{}
+	}
+	if r.Outcome == "" {
+		r.Outcome = OutcomeRunning
+	}
+	return &r
+}
+
+// Finish records the tuner's result.
+func (r *Record) Finish(res *tuner.Result) {
+	r.Trials = res.Trials
+	r.Outcome = string(res.Outcome)
+	r.Warn(res.Warnings...)
+	r.Recommended = res.Recommended
+	r.MakeOpts = ""
+	if res.Recommended != nil {
+		r.MakeOpts = res.Recommended.MakeOpts()
+	}
+}
+
+// Warn adds warnings the record does not hold yet, by kind and subject.
+func (r *Record) Warn(ws ...tuner.Warning) { r.Warnings = tuner.AddWarnings(r.Warnings, ws...) }
+
+// Range is the range the session searched.
+func (r *Record) Range() tuner.Range {
+	return tuner.Range{Min: r.Settings.MinJobs, Max: r.Settings.MaxJobs}
+}
+
+// Space is the search space of the session, for an analysis of its
+// builds.
+func (r *Record) Space() tuner.Space {
+	return tuner.Space{Min: r.Settings.MinJobs, Max: r.Settings.MaxJobs, Start: r.StartJobs,
+		Budget: r.Settings.Budget, Tolerance: r.Settings.Tolerance}
+}
+
+// Analysis works out what the session's builds say, for a plot or a
+// recommendation read from a saved session.
+func (r *Record) Analysis() *tuner.Analysis { return tuner.Analyze(r.Trials, r.Space()) }
+
+// Running reports whether the session had not ended when it was saved.
+func (r *Record) Running() bool { return r.Outcome == OutcomeRunning }

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+
+	"github.com/jtune/jtune/cmd/jtune/internal/makeconf"
+	"github.com/jtune/jtune/tuner"
+)
+
+// warnMakeConf is the kind of warning about make.conf; Subject is the
+// pitfall or the file.
+const warnMakeConf tuner.WarningKind = "makeconf"
+
+// makeConfWarnings reads make.conf for the seed's pitfalls. A missing
+// default make.conf is normal off Gentoo; any other problem is reported.
+func makeConfWarnings(path string, hostsConfigured bool) []tuner.Warning {
+	conf, err := makeconf.Load(path)
+	switch {
+	case err == nil:
+		var ws []tuner.Warning
+		for _, msg := range conf.Warnings(hostsConfigured) {
+			ws = append(ws, tuner.Warning{Kind: warnMakeConf, Subject: msg, Message: msg})
+		}
+		return ws
+	case errors.Is(err, fs.ErrNotExist) && path == defaultMakeConf:
+		return nil
+	}
+	return []tuner.Warning{{Kind: warnMakeConf, Subject: path, Message: fmt.Sprintf("%s could not be read: %v", path, err)}}
+}
+
+// writeMakeConf sets MAKEOPTS in make.conf at path, or shows the change.
+func writeMakeConf(path, makeopts string, diff bool, stdout, stderr io.Writer) error {
+	conf, err := makeconf.Load(path)
+	if err != nil {
+		return fmt.Errorf("--write-makeconf: %w", err)
+	}
+	target, before, after, err := conf.SetMakeopts(makeopts)
+	if err != nil {
+		return fmt.Errorf("--write-makeconf: %w", err)
+	}
+	if diff {
+		_, err := fmt.Fprint(stdout, makeconf.Diff(target, before, after))
+		return err
+	}
+	backup, err := makeconf.Write(target, before, after)
+	if err != nil {
+		return fmt.Errorf("--write-makeconf: %w", err)
+	}
+	if backup != "" {
+		fmt.Fprintf(stderr, "jtune: wrote MAKEOPTS=%q to %s (the previous file is kept as %s)\n", makeopts, target, backup)
+	} else {
+		fmt.Fprintf(stderr, "jtune: wrote MAKEOPTS=%q to %s\n", makeopts, target)
+	}
+	return nil
+}

@@ -1,0 +1,533 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/jtune/jtune/cmd/jtune/internal/render"
+	"github.com/jtune/jtune/cmd/jtune/internal/session"
+	"github.com/jtune/jtune/cmd/jtune/internal/ui"
+	"github.com/jtune/jtune/probe"
+	"github.com/jtune/jtune/tuner"
+)
+
+// tuneOptions are the command line of a tuning session.
+type tuneOptions struct {
+	hostFlags
+	rangeFlags
+	makeConfFlags
+	budget         int
+	strategy       string
+	maxLoad        float64
+	noEarlyAbort   bool
+	load           int
+	prepare        string
+	timeout        time.Duration
+	tolerance      float64
+	sampleInterval time.Duration
+	state          string
+	resume         bool
+	pump           bool
+	maxTemp        float64
+	resumeTemp     float64
+	critTemp       float64
+	sensor         string
+	requireTemp    bool
+	timeBudget     time.Duration
+	json           bool
+	plot           string
+	quiet          bool
+	noColor        bool
+	version        bool
+	help           bool
+
+	command []string
+}
+
+func newTuneFlags(o *tuneOptions, stderr io.Writer) *pflag.FlagSet {
+	fs := newFlagSet("jtune", stderr)
+	// The command's own flags (make -C dir) must not be taken for ours.
+	fs.SetInterspersed(false)
+	o.hostFlags.add(fs)
+	fs.BoolVar(&o.pump, "pump", false, "run the command under distcc's pump wrapper (pump, or Debian's distcc-pump),\nfor ,cpp,lzo hosts: jtune --pump --hosts \"h1/8,cpp,lzo\" -- make CC=\"distcc gcc\"")
+	o.rangeFlags.add(fs)
+	fs.IntVar(&o.budget, "budget", tuner.DefaultBudget, "most `builds` to run, repeats included, e.g. --budget 12")
+	fs.StringVar(&o.strategy, "strategy", string(tuner.DefaultStrategy), "search `method`: bayes (Gaussian-process model, expected improvement),\ngolden (golden-section from N0, noise-aware)\nor grid (evenly spaced N, like hyperfine --parameter-scan)")
+	fs.Float64Var(&o.maxLoad, "max-load", 0, "mark a build overloaded when the load average goes above `L`, e.g. --max-load 8 (default: no limit)")
+	fs.BoolVar(&o.noEarlyAbort, "no-early-abort", false, "let every build finish; by default a build 15% slower than the best so far\nis stopped and kept as a lower bound (status aborted)")
+	fs.IntVar(&o.load, "load", runtime.NumCPU(), "the make -l `M` value passed with every build and recommended, e.g. --load 2;\n0 leaves -l out")
+	fs.StringVar(&o.prepare, "prepare", "", "`command` run with sh -c before every build and not timed,\ne.g. --prepare \"make clean\" or --prepare \"make clean && ccache -C\"")
+	fs.Float64Var(&o.maxTemp, "max-temp", 85, "pause the build (SIGSTOP to its process group) when the CPU reaches `C` degrees,\nand wait before each build until it has cooled; 0 turns the thermal guard off")
+	fs.Float64Var(&o.resumeTemp, "resume-temp", 0, "resume a paused build, or start the next one, at `C` degrees (default: --max-temp - 10)")
+	fs.Float64Var(&o.critTemp, "crit-temp", 0, "stop the build and the session (exit 3) at `C` degrees\n(default: the sensor's own critical value, or --max-temp + 10)")
+	fs.StringVar(&o.sensor, "sensor", "", "temperature sensor `key` to watch, e.g. --sensor k10temp_tctl\n(default: the hottest CPU package or core sensor)")
+	fs.BoolVar(&o.requireTemp, "require-temp", false, "fail when the machine has no temperature sensor, instead of tuning unguarded")
+	fs.DurationVar(&o.timeout, "timeout", 0, "stop a build that runs longer than `DURATION` and record it as timeout, e.g. --timeout 20m (default: no limit)")
+	fs.Float64Var(&o.tolerance, "tolerance", 0.01, "recommend the smallest N within this `fraction` of the fastest build, e.g. --tolerance 0.02")
+	fs.DurationVar(&o.sampleInterval, "sample-interval", time.Second, "how often to read load, temperature and memory during a build, e.g. --sample-interval 500ms")
+	fs.StringVar(&o.state, "state", "jtune-state.json", "`file` rewritten after every build with everything measured so far;\nan existing file is kept as FILE.bak first")
+	fs.BoolVar(&o.resume, "resume", false, "continue the session in --state after a crash, power loss or Ctrl-C,\nwithout building again what finished; the command and hosts must be the same")
+	fs.DurationVar(&o.timeBudget, "time-budget", 0, "do not start a build that past builds say would not finish within `DURATION`\nof this run, e.g. --time-budget 8h (default: no limit)")
+	o.makeConfFlags.add(fs)
+	fs.BoolVar(&o.json, "json", false, "print the final report as JSON on stdout (progress still goes to stderr)")
+	fs.StringVar(&o.plot, "plot", "", "draw build time against N into `FILE`, PNG or SVG by its extension,\ne.g. --plot tuning.png; jtune report draws it again from a state file")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print no progress on stderr, only the result on stdout")
+	fs.BoolVar(&o.noColor, "no-color", false, "no colour in progress or in the text report (also when NO_COLOR is set,\nand on any stream that is not a terminal)")
+	fs.BoolVar(&o.version, "version", false, "print jtune's version and exit")
+	fs.BoolVarP(&o.help, "help", "h", false, "show this help and exit")
+	return fs
+}
+
+const usageHead = `jtune finds the make -j value that builds a tree fastest, by running real
+builds at different N and watching the master for overload (load, CPU
+temperature, memory, distcc "failed to distribute" lines). It starts from
+the rule of thumb N0 = 2 x total cores + 1 and prints MAKEOPTS="-jN -lM".
+
+Usage:
+  jtune [flags] -- COMMAND [ARG...]
+  jtune recommend --help     MAKEOPTS from a finished session or the formula, no build
+  jtune simulate --help      predict and tune builds on a simulated farm
+  jtune report --help        show a saved session again: text, JSON, CSV, Markdown or a plot
+
+N reaches the build three ways: {N} and {M} in any argument are replaced by
+the job and load values; if there is no placeholder and COMMAND is make,
+gmake or ninja, -jN -lM is appended; and every build gets MAKEOPTS="-jN -lM",
+JTUNE_JOBS=N and JTUNE_LOAD=M in its environment (and DISTCC_HOSTS with
+--hosts), so emerge and scripts work too.
+
+Examples:
+  jtune --prepare "make -C examples/cproject clean" -- make -C examples/cproject
+  jtune --hosts "localhost/2 buildbox/4 oldbox/4" --prepare "make clean" -- make CC="distcc gcc"
+  jtune --strategy grid --min 2 --max 24 --budget 6 -- ninja -C build
+  jtune --json -- sh -c 'make -j{N} -l{M} vmlinux'
+  jtune --plot tuning.png --prepare "make clean" -- make CC="distcc gcc"
+
+Flags:
+`
+
+const usageTail = `
+Exit status: 0 success, 1 runtime failure (the first build failed, a
+prepare command failed), 2 bad command line, 3 the CPU reached its critical
+temperature (the state is saved; continue with --resume), 130 after Ctrl-C
+(the best result so far is still printed and saved).
+`
+
+// runTune is the tuning session, jtune's main command.
+func runTune(args []string, stdout, stderr io.Writer) error {
+	var o tuneOptions
+	fs := newTuneFlags(&o, stderr)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if o.help {
+		fmt.Fprint(stdout, usageHead, fs.FlagUsages(), usageTail)
+		return errHelp
+	}
+	if o.version {
+		fmt.Fprintf(stdout, "jtune %s\n", version)
+		return errHelp
+	}
+	o.command = fs.Args()
+	if o.pump && len(o.command) > 0 {
+		o.command = append([]string{pumpProgram()}, o.command...)
+	}
+	if err := o.validate(fs); err != nil {
+		return err
+	}
+	f, err := loadFarm(o.hosts, o.set, os.Getenv, "/etc")
+	if err != nil {
+		return err
+	}
+	ctx, stop := interruptContext(stderr)
+	defer stop()
+	var hostWarnings []tuner.Warning
+	if !o.noHostCheck {
+		hostWarnings = f.checkHosts(ctx)
+	}
+	return tune(ctx, o, f, hostWarnings, stdout, stderr)
+}
+
+func (o *tuneOptions) validate(fs *pflag.FlagSet) error {
+	if len(o.command) == 0 {
+		return usagef("no command to tune: jtune [flags] -- COMMAND [ARG...], e.g. jtune -- make")
+	}
+	for _, err := range []error{o.hostFlags.validate(fs), o.rangeFlags.validate(fs), o.makeConfFlags.validate()} {
+		if err != nil {
+			return err
+		}
+	}
+	switch {
+	case o.budget < 1:
+		return usagef("--budget %d must be at least 1", o.budget)
+	case o.maxLoad < 0:
+		return usagef("--max-load %g must not be negative", o.maxLoad)
+	case o.load < 0:
+		return usagef("--load %d must not be negative", o.load)
+	case o.timeout < 0:
+		return usagef("--timeout %s must not be negative", o.timeout)
+	case o.tolerance < 0 || o.tolerance >= 1:
+		return usagef("--tolerance %g must be in [0, 1)", o.tolerance)
+	case o.sampleInterval <= 0:
+		return usagef("--sample-interval %s must be positive", o.sampleInterval)
+	case o.state == "":
+		return usagef("--state must name a file")
+	case o.maxTemp < 0:
+		return usagef("--max-temp %g must not be negative", o.maxTemp)
+	case o.resumeTemp < 0 || (o.maxTemp > 0 && o.resumeTemp >= o.maxTemp):
+		return usagef("--resume-temp %g must be below --max-temp %g", o.resumeTemp, o.maxTemp)
+	case o.critTemp < 0 || (o.critTemp > 0 && o.critTemp <= o.maxTemp):
+		return usagef("--crit-temp %g must be above --max-temp %g", o.critTemp, o.maxTemp)
+	case o.timeBudget < 0:
+		return usagef("--time-budget %s must not be negative", o.timeBudget)
+	}
+	if err := checkStrategy(o.strategy); err != nil {
+		return err
+	}
+	return checkPlotPath(o.plot)
+}
+
+// checkStrategy refuses a --strategy that is not one of tuner.Strategies.
+func checkStrategy(s string) error {
+	if _, err := tuner.NextFor(tuner.Strategy(s)); err != nil {
+		return usagef("--strategy %q isn't one of %s", s, strategyNames())
+	}
+	return nil
+}
+
+func strategyNames() string {
+	var names []string
+	for _, s := range tuner.Strategies {
+		names = append(names, string(s))
+	}
+	return strings.Join(names, ", ")
+}
+
+// checkPlotPath refuses a --plot file whose extension names no format we
+// draw, before any build runs, so a night of builds does not end in an
+// unwritable plot.
+func checkPlotPath(path string) error {
+	if path == "" {
+		return nil
+	}
+	if err := render.CheckPlotPath(path); err != nil {
+		return usagef("--plot %q: %w", path, err)
+	}
+	return nil
+}
+
+// interruptContext is cancelled by the first SIGINT or SIGTERM, so the
+// running build is stopped and the best result so far is saved and shown.
+// A second signal exits at once.
+func interruptContext(stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigc := make(chan os.Signal, 2)
+	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sigc:
+		case <-done:
+			return
+		}
+		fmt.Fprintln(stderr, "\njtune: stopping the build and saving (press Ctrl-C again to quit at once)")
+		cancel()
+		select {
+		case <-sigc:
+			fmt.Fprintln(stderr, "jtune: quit")
+			os.Exit(exitInterrupted)
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigc)
+		close(done)
+		cancel()
+	}
+}
+
+// newRecord is the record of the session the options describe on farm f:
+// the formula, the range (the user's bounds win over the default; the
+// search starts at the N of the range nearest to N0) and the settings.
+func newRecord(o tuneOptions, f farm, localCPUs int) (*session.Record, error) {
+	n0, formula := f.formula(localCPUs, o.cores)
+	rng, err := tuner.DefaultRange(n0, localCPUs, f.slotSum()).Bound(o.min, o.max)
+	if err != nil {
+		return nil, usagef("--min %d --max %d: %w", o.min, o.max, err)
+	}
+	var unreachable []session.Unreachable
+	for i, h := range f.Hosts.Hosts {
+		if err, down := f.Down[i]; down {
+			unreachable = append(unreachable, session.Unreachable{Name: h.Name, Port: h.Port, Error: err.Error()})
+		}
+	}
+	return session.New(session.Record{
+		Command: o.command, HostsSpec: f.Spec, HostsSource: f.Source, Hosts: f.Hosts.Hosts, Unreachable: unreachable,
+		SlotSum: f.slotSum(), FormulaJobs: n0, Formula: formula, StartJobs: rng.Clamp(n0), Load: o.load,
+		Settings: session.Settings{
+			Strategy: o.strategy, MinJobs: rng.Min, MaxJobs: rng.Max, Budget: o.budget,
+			Tolerance: o.tolerance, MaxLoad: o.maxLoad, TimeoutSeconds: o.timeout.Seconds(), EarlyAbort: !o.noEarlyAbort,
+			Prepare: o.prepare, LocalCPUs: localCPUs,
+		},
+	}), nil
+}
+
+// openSession takes the state file: a new session, or the saved one with
+// --resume, whose builds are not run again.
+func openSession(o tuneOptions, rec *session.Record) (*session.Store, error) {
+	if !o.resume {
+		return session.Create(o.state)
+	}
+	store, old, err := session.Resume(o.state)
+	if errors.Is(err, session.ErrNoFile) {
+		return nil, usagef("--resume: there is no state file %s to resume; run without --resume to start a session", o.state)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--resume: %w; it was left untouched: move it away and run without --resume", err)
+	}
+	if err := sameSession(o.state, old, rec); err != nil {
+		store.Close()
+		return nil, err
+	}
+	rec.Trials = old.Trials
+	rec.Warn(old.Warnings...)
+	return store, nil
+}
+
+// sameSession refuses to resume a state made for another command or farm:
+// its times would mean nothing for this one.
+func sameSession(path string, old, now *session.Record) error {
+	switch {
+	case !slices.Equal(old.Command, now.Command):
+		return usagef("--resume: %s was made for the command %q, not %q; run without --resume or pass another --state",
+			path, strings.Join(old.Command, " "), strings.Join(now.Command, " "))
+	case old.HostsSpec != now.HostsSpec:
+		return usagef("--resume: %s was made for the hosts %q, not %q; run without --resume or pass another --state",
+			path, old.HostsSpec, now.HostsSpec)
+	}
+	return nil
+}
+
+// thermalGuard sets up the runner's thermal guard from the flags. A
+// machine without a sensor tunes unguarded with a warning, or fails with
+// --require-temp.
+func thermalGuard(ctx context.Context, o tuneOptions, r *probe.Runner, out *ui.Console) (*tuner.Warning, error) {
+	if o.maxTemp == 0 {
+		return nil, nil
+	}
+	sampler := probe.SystemSampler{Sensor: o.sensor}
+	if !probe.HasTemperature(ctx, sampler) {
+		what := "this machine has no temperature sensor"
+		if o.sensor != "" {
+			what = fmt.Sprintf("there is no temperature sensor %q", o.sensor)
+		}
+		if o.requireTemp {
+			return nil, fmt.Errorf("--require-temp: %s; run without it to tune unguarded", what)
+		}
+		return &tuner.Warning{Kind: warnNoSensor, Subject: o.sensor, Message: what + ": the thermal guard is off"}, nil
+	}
+	policy := probe.ThermalPolicy{MaxC: o.maxTemp, ResumeC: o.resumeTemp, CritC: o.critTemp}
+	if policy.CritC == 0 {
+		policy.CritC = o.maxTemp + 10
+		if c, ok := probe.CriticalTemp(sampler); ok && c > o.maxTemp {
+			policy.CritC = c
+		}
+	}
+	r.Thermal = policy
+	r.CoolDown = out.CoolDown(policy.Resume())
+	return nil, nil
+}
+
+// warnNoSensor is the kind of warning that the thermal guard is off for
+// lack of a sensor.
+const warnNoSensor tuner.WarningKind = "no_temperature_sensor"
+
+// pumpProgram is distcc's pump wrapper: "pump" upstream, "distcc-pump"
+// in Debian and Ubuntu, which install no "pump".
+func pumpProgram() string {
+	if _, err := exec.LookPath("pump"); err == nil {
+		return "pump"
+	}
+	if _, err := exec.LookPath("distcc-pump"); err == nil {
+		return "distcc-pump"
+	}
+	return "pump" // the error then names the upstream name
+}
+
+// tune runs the session: the builds, the report on stdout, the plot and
+// make.conf.
+func tune(ctx context.Context, o tuneOptions, f farm, hostWarnings []tuner.Warning, stdout, stderr io.Writer) error {
+	rec, err := newRecord(o, f, runtime.NumCPU())
+	if err != nil {
+		return err
+	}
+	out := ui.New(stderr, o.quiet, o.noColor)
+	out.Header(rec, f.Hosts.String())
+	if rec.StartJobs != rec.FormulaJobs {
+		out.Printf("jtune: N0 = %d lies outside %s: the search starts at -j%d\n", rec.FormulaJobs, rec.Range(), rec.StartJobs)
+	}
+	warn := func(ws ...tuner.Warning) {
+		for _, w := range ws {
+			n := len(rec.Warnings)
+			if rec.Warn(w); len(rec.Warnings) > n {
+				out.Warn(w)
+			}
+		}
+	}
+	warn(hostWarnings...)
+	warn(makeConfWarnings(o.path, len(f.up()) > 0)...)
+	// The live display measures the first build against a full build of
+	// the session the state file holds now, when that was the same command.
+	refLines := earlierCompileLines(o.state, o.command)
+	store, err := openSession(o, rec)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if o.resume {
+		out.Printf("jtune: resuming %s: %d builds done\n", o.state, len(rec.Trials))
+	}
+	runner := newRunner(o, f)
+	guardWarning, err := thermalGuard(ctx, o, runner, out)
+	if err != nil {
+		return err
+	}
+	if guardWarning != nil {
+		warn(*guardWarning)
+	}
+	out.EarlierLines(refLines)
+	runner.OnStatus = out.Status
+	defer out.StopLive()
+	announced := false
+	save := func() error {
+		if err := store.Save(rec); err != nil {
+			return err
+		}
+		if b := store.Backup(); b != "" && !announced {
+			out.Printf("jtune: the earlier state file was kept as %s\n", b)
+			announced = true
+		}
+		return nil
+	}
+	res, runErr := tuner.Run(ctx, runner, tuner.Settings{
+		FormulaJobs: rec.StartJobs, Min: rec.Settings.MinJobs, Max: rec.Settings.MaxJobs, Load: rec.Load,
+		Budget: rec.Settings.Budget, Strategy: tuner.Strategy(rec.Settings.Strategy), Tolerance: rec.Settings.Tolerance,
+		MaxLoad: o.maxLoad, NoEarlyAbort: o.noEarlyAbort, Prior: rec.Trials, TimeBudget: o.timeBudget,
+		OnStart: func(jobs, index int, a *tuner.Analysis) { out.BuildStart(jobs, index, rec.Settings.Budget, a) },
+		OnTrial: func(trials []tuner.Trial) error {
+			out.BuildDone(trials)
+			rec.Trials = trials
+			return save()
+		},
+	})
+	if res == nil {
+		return runErr
+	}
+	rec.Finish(res)
+	if err := save(); err != nil && runErr == nil {
+		runErr = err
+	}
+	return report(o, rec, res, runErr, out, stdout, stderr)
+}
+
+// newRunner is the probe that runs the real builds.
+func newRunner(o tuneOptions, f farm) *probe.Runner {
+	// distcc gets the list exactly as the user wrote it.
+	distccHosts := ""
+	if o.set {
+		distccHosts = strings.TrimSpace(o.hosts)
+	}
+	return &probe.Runner{
+		Command: o.command, Prepare: o.prepare, Timeout: o.timeout,
+		SampleInterval: o.sampleInterval, DistccHosts: distccHosts,
+		Sampler: probe.SystemSampler{Sensor: o.sensor},
+	}
+}
+
+// report ends the session: the report on stdout (and its summary on
+// stderr), the plot, and make.conf.
+func report(o tuneOptions, rec *session.Record, res *tuner.Result, runErr error, out *ui.Console, stdout, stderr io.Writer) error {
+	var broken *tuner.BrokenCommandError
+	switch {
+	case errors.As(runErr, &broken):
+		out.BrokenCommand(broken)
+		return fmt.Errorf("%w; fix the command and run again (its stderr is above)", runErr)
+	case errors.Is(runErr, tuner.ErrCriticalTemp):
+		return criticalError{fmt.Errorf("%w; the build was stopped and the state saved in %s: let the machine cool and check its cooling, then continue with --resume", runErr, o.state)}
+	case runErr != nil && !errors.Is(runErr, tuner.ErrInterrupted):
+		return runErr
+	}
+	// The table and recommendation go to stderr too, unless the text
+	// report is about to show them in the same place.
+	if o.json || !sameFile(stdout, stderr) {
+		out.SessionEnd(rec)
+	}
+	var err error
+	if o.json {
+		err = render.JSON(stdout, rec)
+	} else {
+		err = render.Text(stdout, rec, ui.ReportStyle(stdout, o.noColor))
+	}
+	if err != nil {
+		return err
+	}
+	if o.plot != "" {
+		if err := render.Plot(o.plot, rec, res.Analysis); err != nil {
+			return fmt.Errorf("--plot %w", err)
+		}
+		out.Printf("jtune: plot written to %s\n", o.plot)
+	}
+	if errors.Is(runErr, tuner.ErrInterrupted) {
+		return errInterrupted
+	}
+	if rec.Recommended == nil {
+		return errors.New("no build finished cleanly, so there is nothing to recommend")
+	}
+	if o.write != "" {
+		// The report went to stdout; the diff goes to stderr so --json
+		// output stays one JSON object.
+		return writeMakeConf(o.write, rec.MakeOpts, o.diff, stderr, stderr)
+	}
+	return nil
+}
+
+// earlierCompileLines is the compile lines of a full build in the session
+// saved at path, or 0 when it was another command or cannot be read: it
+// only serves to show progress.
+func earlierCompileLines(path string, command []string) int {
+	r, err := session.Read(path)
+	if err != nil || !slices.Equal(r.Command, command) {
+		return 0
+	}
+	lines := 0
+	for _, t := range r.Trials {
+		if t.Status == tuner.StatusOK {
+			lines = max(lines, t.CompileLines)
+		}
+	}
+	return lines
+}
+
+// sameFile reports whether two writers are the same open file, as when
+// stdout and stderr both go to one terminal or log.
+func sameFile(a, b io.Writer) bool {
+	fa, ok1 := a.(*os.File)
+	fb, ok2 := b.(*os.File)
+	if !ok1 || !ok2 {
+		return false
+	}
+	sa, err1 := fa.Stat()
+	sb, err2 := fb.Stat()
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+}
