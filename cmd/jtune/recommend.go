@@ -38,30 +38,9 @@ type recommendOptions struct {
 }
 
 func runRecommend(args []string, stdout, stderr io.Writer) error {
-	var o recommendOptions
-	fs := newFlagSet("jtune recommend", stderr)
-	o.hostFlags.add(fs)
-	fs.IntVar(&o.load, "load", runtime.NumCPU(), "the -l `M` value; 0 leaves -l out")
-	fs.StringVar(&o.state, "state", "jtune-state.json", "a tuning session's state `file` to take the answer from")
-	o.makeConfFlags.add(fs)
-	fs.BoolVarP(&o.help, "help", "h", false, "show this help and exit")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
-	}
-	if o.help {
-		fmt.Fprint(stdout, recommendUsage+fs.FlagUsages())
-		return errHelp
-	}
-	switch {
-	case fs.NArg() > 0:
-		return usagef("jtune recommend takes no arguments, got %q", fs.Arg(0))
-	case o.load < 0:
-		return usagef("--load %d must not be negative", o.load)
-	}
-	for _, err := range []error{o.hostFlags.validate(fs), o.makeConfFlags.validate()} {
-		if err != nil {
-			return err
-		}
+	o, err := parseRecommend(args, stdout, stderr)
+	if err != nil {
+		return err
 	}
 	f, err := loadFarm(o.hosts, o.set, os.Getenv, "/etc")
 	if err != nil {
@@ -102,4 +81,32 @@ func recommendFromState(path string, f farm) (jobs, load int, rule string) {
 	}
 	rule = fmt.Sprintf("the tuning session in %s (%d builds, %s)", path, len(r.Trials), r.Recommended.Reason)
 	return r.Recommended.Jobs, r.Recommended.Load, rule
+}
+
+// parseRecommend reads and checks jtune recommend's command line.
+func parseRecommend(args []string, stdout, stderr io.Writer) (recommendOptions, error) {
+	var o recommendOptions
+	fs := newFlagSet("jtune recommend", stderr)
+	o.hostFlags.add(fs)
+	fs.IntVar(&o.load, "load", runtime.NumCPU(), "the -l `M` value; 0 leaves -l out")
+	fs.StringVar(&o.state, "state", "jtune-state.json", "a tuning session's state `file` to take the answer from")
+	o.makeConfFlags.add(fs)
+	fs.BoolVarP(&o.help, "help", "h", false, "show this help and exit")
+	if err := fs.Parse(args); err != nil {
+		return o, usageError{err}
+	}
+	if o.help {
+		fmt.Fprint(stdout, recommendUsage+fs.FlagUsages())
+		return o, errHelp
+	}
+	switch {
+	case fs.NArg() > 0:
+		return o, usagef("jtune recommend takes no arguments, got %q", fs.Arg(0))
+	case o.load < 0:
+		return o, usagef("--load %d must not be negative", o.load)
+	}
+	if err := o.hostFlags.validate(fs); err != nil {
+		return o, err
+	}
+	return o, o.makeConfFlags.validate()
 }

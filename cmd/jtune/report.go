@@ -50,48 +50,65 @@ var reportFormats = []reportFormat{
 	{"markdown", func(w io.Writer, r *session.Record, _ bool) error { return render.Markdown(w, r) }},
 }
 
+// reportOptions are jtune report's command line.
+type reportOptions struct {
+	state   string
+	format  reportFormat
+	plot    string
+	noColor bool
+}
+
 func runReport(args []string, stdout, stderr io.Writer) error {
+	o, err := parseReport(args, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	r, err := session.Read(o.state)
+	if errors.Is(err, session.ErrNoFile) {
+		return fmt.Errorf("there is no state file %s; a tuning run writes one (--state, default jtune-state.json)", o.state)
+	}
+	if err != nil {
+		return err
+	}
+	if err := o.format.render(stdout, r, o.noColor); err != nil {
+		return err
+	}
+	if o.plot != "" {
+		if err := render.Plot(o.plot, r, nil); err != nil {
+			return fmt.Errorf("--plot %w", err)
+		}
+		fmt.Fprintf(stderr, "jtune: plot written to %s\n", o.plot)
+	}
+	return nil
+}
+
+// parseReport reads and checks jtune report's command line.
+func parseReport(args []string, stdout, stderr io.Writer) (reportOptions, error) {
+	var o reportOptions
 	fs := newFlagSet("jtune report", stderr)
 	format := fs.String("format", "text", "output `format`: text, json, csv or markdown")
-	plotPath := fs.String("plot", "", "also draw build time against N into `FILE` (.png or .svg), e.g. --plot tuning.png")
-	noColor := fs.Bool("no-color", false, "no colour in the text format (also when NO_COLOR is set or stdout is not a terminal)")
+	fs.StringVar(&o.plot, "plot", "", "also draw build time against N into `FILE` (.png or .svg), e.g. --plot tuning.png")
+	fs.BoolVar(&o.noColor, "no-color", false, "no colour in the text format (also when NO_COLOR is set or stdout is not a terminal)")
 	help := fs.BoolP("help", "h", false, "show this help and exit")
 	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+		return o, usageError{err}
 	}
 	if *help {
 		fmt.Fprint(stdout, reportUsage+fs.FlagUsages())
-		return errHelp
+		return o, errHelp
 	}
 	if fs.NArg() != 1 {
-		return usagef("jtune report takes one state file, e.g. jtune report jtune-state.json (got %d arguments)", fs.NArg())
+		return o, usagef("jtune report takes one state file, e.g. jtune report jtune-state.json (got %d arguments)", fs.NArg())
 	}
+	o.state = fs.Arg(0)
 	i := slices.IndexFunc(reportFormats, func(f reportFormat) bool { return f.name == *format })
 	if i < 0 {
 		var names []string
 		for _, f := range reportFormats {
 			names = append(names, f.name)
 		}
-		return usagef("--format %q isn't one of %s", *format, strings.Join(names, ", "))
+		return o, usagef("--format %q isn't one of %s", *format, strings.Join(names, ", "))
 	}
-	if err := checkPlotPath(*plotPath); err != nil {
-		return err
-	}
-	r, err := session.Read(fs.Arg(0))
-	if errors.Is(err, session.ErrNoFile) {
-		return fmt.Errorf("there is no state file %s; a tuning run writes one (--state, default jtune-state.json)", fs.Arg(0))
-	}
-	if err != nil {
-		return err
-	}
-	if err := reportFormats[i].render(stdout, r, *noColor); err != nil {
-		return err
-	}
-	if *plotPath != "" {
-		if err := render.Plot(*plotPath, r, nil); err != nil {
-			return fmt.Errorf("--plot %w", err)
-		}
-		fmt.Fprintf(stderr, "jtune: plot written to %s\n", *plotPath)
-	}
-	return nil
+	o.format = reportFormats[i]
+	return o, checkPlotPath(o.plot)
 }

@@ -126,24 +126,8 @@ temperature (the state is saved; continue with --resume), 130 after Ctrl-C
 
 // runTune is the tuning session, jtune's main command.
 func runTune(args []string, stdout, stderr io.Writer) error {
-	var o tuneOptions
-	fs := newTuneFlags(&o, stderr)
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
-	}
-	if o.help {
-		fmt.Fprint(stdout, usageHead, fs.FlagUsages(), usageTail)
-		return errHelp
-	}
-	if o.version {
-		fmt.Fprintf(stdout, "jtune %s\n", version)
-		return errHelp
-	}
-	o.command = fs.Args()
-	if o.pump && len(o.command) > 0 {
-		o.command = append([]string{pumpProgram()}, o.command...)
-	}
-	if err := o.validate(fs); err != nil {
+	o, err := parseTune(args, stdout, stderr)
+	if err != nil {
 		return err
 	}
 	f, err := loadFarm(o.hosts, o.set, os.Getenv, "/etc")
@@ -157,6 +141,29 @@ func runTune(args []string, stdout, stderr io.Writer) error {
 		hostWarnings = f.checkHosts(ctx)
 	}
 	return tune(ctx, o, f, hostWarnings, stdout, stderr)
+}
+
+// parseTune reads and checks a tuning session's command line. It answers
+// --help and --version on stdout, returning errHelp.
+func parseTune(args []string, stdout, stderr io.Writer) (tuneOptions, error) {
+	var o tuneOptions
+	fs := newTuneFlags(&o, stderr)
+	if err := fs.Parse(args); err != nil {
+		return o, usageError{err}
+	}
+	if o.help {
+		fmt.Fprint(stdout, usageHead, fs.FlagUsages(), usageTail)
+		return o, errHelp
+	}
+	if o.version {
+		fmt.Fprintf(stdout, "jtune %s\n", version)
+		return o, errHelp
+	}
+	o.command = fs.Args()
+	if o.pump && len(o.command) > 0 {
+		o.command = append([]string{pumpProgram()}, o.command...)
+	}
+	return o, o.validate(fs)
 }
 
 func (o *tuneOptions) validate(fs *pflag.FlagSet) error {
