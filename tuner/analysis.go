@@ -48,7 +48,7 @@ const bayesSeed1, bayesSeed2 = 1, 2
 // there is a clean time.
 func (a *Analysis) model() (*model.GP, error) {
 	a.fitOnce.Do(func() {
-		a.gp, a.fitErr = model.FitGP(modelObservations(a.trials), model.GPSettings{
+		a.gp, a.fitErr = model.FitGP(modelObservations(a.trials, a.obs), model.GPSettings{
 			Rand:  rand.New(rand.NewPCG(bayesSeed1, bayesSeed2)),
 			Noise: a.space.Noise,
 		})
@@ -57,17 +57,18 @@ func (a *Analysis) model() (*model.GP, error) {
 }
 
 // modelObservations turns trials into what the model understands: ok
-// builds are times, timeouts and aborted builds are lower bounds, and
-// failed or overloaded builds are infeasible.
-func modelObservations(trials []Trial) []model.Observation {
+// builds are times, builds stopped for time are lower bounds, and builds
+// that cap the search (overloaded, or failed with no clean build above)
+// are infeasible.
+func modelObservations(trials []Trial, o observations) []model.Observation {
 	var obs []model.Observation
 	for _, t := range trials {
 		switch {
 		case t.Status == StatusOK:
 			obs = append(obs, model.Observation{Jobs: t.Jobs, Seconds: t.WallSeconds})
-		case t.Status == StatusTimeout || t.Status == StatusAborted:
+		case t.boundsTime():
 			obs = append(obs, model.Observation{Jobs: t.Jobs, Seconds: t.lowerBound(), Censored: true})
-		case t.Status.caps():
+		case t.Status == StatusOverloaded, t.Status == StatusFailed && o.failureCaps(t.Jobs):
 			obs = append(obs, model.Observation{Jobs: t.Jobs, Infeasible: true})
 		}
 	}

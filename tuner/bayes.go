@@ -205,7 +205,7 @@ func gapStep(o observations, lo, hi int, sp Space) (int, bool) {
 func feasibility(trials []Trial, o observations) func(n int) float64 {
 	highestOK := 0
 	for _, t := range trials {
-		if t.counts() && !t.Status.caps() && t.Jobs < o.capAt {
+		if t.counts() && t.Status != StatusFailed && t.Status != StatusOverloaded && t.Jobs < o.capAt {
 			highestOK = max(highestOK, t.Jobs)
 		}
 	}

@@ -50,6 +50,8 @@ func Classify(m Measurement, jobs int, others []Trial, maxLoad float64) (Status,
 		return StatusOverloaded, fmt.Sprintf("%d distcc failures, against at most %d at lower -j", m.DistccFailures, baseline)
 	case m.TimedOut:
 		return StatusTimeout, fmt.Sprintf("stopped after %.0f s", m.WallSeconds)
+	case m.Aborted && m.StoppedFor == StopFailures:
+		return StatusAborted, fmt.Sprintf("stopped at %d distcc failures, but lower N have as many: not overload, and its time is not measured", m.DistccFailures)
 	case m.Aborted && m.BoundSeconds > m.WallSeconds:
 		return StatusAborted, fmt.Sprintf("stopped after %.1f s: its compile lines fell clearly behind the best build's; it would take at least %.1f s", m.WallSeconds, m.BoundSeconds)
 	case m.Aborted:

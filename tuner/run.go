@@ -196,9 +196,12 @@ const (
 )
 
 // stopAtFailures is the failure count at which a build at jobs is
-// stopped, or zero when early abort is off.
+// stopped, or zero when early abort is off. A build at the bottom of the
+// range is never stopped for failures: so few jobs are never judged
+// overloaded by them (see reclassify), and such a build, run to its end,
+// is what tells a refusing host's steady failures from a cascade.
 func (s Settings) stopAtFailures(trials []Trial, jobs int) int {
-	if s.NoEarlyAbort {
+	if s.NoEarlyAbort || jobs <= s.Min {
 		return 0
 	}
 	return max(cascadeFailures, cascadeFactor*failureBaseline(trials, jobs)+1)

@@ -47,15 +47,24 @@ func (sp Space) tolerance() float64 {
 // the budget is spent. It must be a pure function of the analysis.
 type NextFunc func(a *Analysis) (jobs int, done bool)
 
-// NextFor returns the NextFunc of a strategy.
+// NextFor returns the NextFunc of a strategy. Whatever the strategy, an N
+// whose only build failed is built once more first (see retryFailed).
 func NextFor(s Strategy) (NextFunc, error) {
+	var next NextFunc
 	switch s {
 	case Golden:
-		return NextGolden, nil
+		next = NextGolden
 	case Grid:
-		return NextGrid, nil
+		next = NextGrid
 	case Bayes:
-		return NextBayes, nil
+		next = NextBayes
+	default:
+		return nil, fmt.Errorf("tuner: strategy %q isn't one of %v", s, Strategies)
 	}
-	return nil, fmt.Errorf("tuner: strategy %q isn't one of %v", s, Strategies)
+	return func(a *Analysis) (int, bool) {
+		if n, ok := a.obs.retryFailed(); ok && a.obs.builds < a.space.Budget {
+			return n, false
+		}
+		return next(a)
+	}, nil
 }

@@ -16,9 +16,16 @@ const (
 	StatusThermal     Status = "thermal"     // paused or stopped for heat; not a clean measurement
 )
 
-// caps reports whether a build with this status bounds the search from
-// above: jtune never recommends that N or anything higher.
-func (s Status) caps() bool { return s == StatusFailed || s == StatusOverloaded }
+// StopReason says why jtune stopped a build before it ended.
+type StopReason string
+
+// The reasons to stop a build early (BuildRequest says when).
+const (
+	StopSlow     StopReason = "slow"     // it ran longer than AbortAfter
+	StopBehind   StopReason = "behind"   // its compile lines fell behind the Reference's
+	StopFailures StopReason = "failures" // distcc failures reached StopAtFailures
+	StopSwap     StopReason = "swap"     // the master swapped out StopAtSwapGrowth
+)
 
 // Measurement is what a Builder observed during one build.
 type Measurement struct {
@@ -27,11 +34,13 @@ type Measurement struct {
 	SysSeconds  float64 `json:"sys_seconds"`
 	ExitCode    int     `json:"exit_code"`
 
-	TimedOut    bool `json:"-"`
-	Aborted     bool `json:"-"`
-	Interrupted bool `json:"-"`
-	Thermal     bool `json:"-"` // paused at least once because the CPU was too hot
-	Critical    bool `json:"-"` // stopped at the critical temperature
+	TimedOut bool `json:"-"`
+	// Aborted means jtune stopped the build early; StoppedFor says why.
+	Aborted     bool       `json:"-"`
+	StoppedFor  StopReason `json:"stopped_for,omitempty"`
+	Interrupted bool       `json:"-"`
+	Thermal     bool       `json:"-"` // paused at least once because the CPU was too hot
+	Critical    bool       `json:"-"` // stopped at the critical temperature
 
 	PausedSeconds float64 `json:"paused_seconds"` // time the build spent paused by the thermal guard
 
@@ -48,6 +57,9 @@ type Measurement struct {
 	// DistccErrorHosts counts the ERROR lines that name a host (connect
 	// errors), by host and port, so a dead host can be named.
 	DistccErrorHosts map[string]int `json:"distcc_error_hosts,omitempty"`
+	// DistccFailureHosts counts the failures that name the host distcc
+	// gave up on, so that a host refusing work can be named.
+	DistccFailureHosts map[string]int `json:"distcc_failure_hosts,omitempty"`
 	// DistccHostJobs counts compiles by the host that ran them ("localhost"
 	// for local ones), from distcc's state files in $DISTCC_DIR/state.
 	DistccHostJobs map[string]int `json:"distcc_host_jobs,omitempty"`
@@ -91,3 +103,11 @@ func (t Trial) counts() bool { return t.Status != StatusInterrupted }
 // lowerBound is the least time a timed-out or aborted build would have
 // taken.
 func (t Trial) lowerBound() float64 { return max(t.WallSeconds, t.BoundSeconds) }
+
+// boundsTime reports whether the build's time is a lower bound on its N's:
+// a build stopped for time is, one stopped in what looked like a failure
+// cascade is not (its time says nothing, and where the failures turned
+// out not to be overload, its N is simply not measured yet).
+func (t Trial) boundsTime() bool {
+	return t.Status == StatusTimeout || t.Status == StatusAborted && t.StoppedFor != StopFailures
+}

@@ -78,8 +78,13 @@ func sessionWarnings(trials []Trial, s Settings) []Warning {
 		w = append(w, Warning{Kind: WarnNoCleanBuild, Message: "no build finished cleanly, so there is no measured recommendation"})
 	}
 	if lo := lowestFailures(trials); lo >= overloadMinFailures {
-		w = append(w, Warning{Kind: WarnFailuresAtEveryN, Jobs: lo,
-			Message: fmt.Sprintf("every build had at least %d distcc failures, at low N too: that points at a broken or refusing host, not at too many jobs", lo)})
+		hosts := failingHosts(trials)
+		msg := fmt.Sprintf("every build had at least %d distcc failures, at low N too: that points at a broken or refusing host, not at too many jobs", lo)
+		if len(hosts) > 0 {
+			msg = fmt.Sprintf("every build had at least %d distcc failures, at low N too, on %s: a host that answers but refuses work (or is broken), not too many jobs",
+				lo, strings.Join(hosts, ", "))
+		}
+		w = append(w, Warning{Kind: WarnFailuresAtEveryN, Jobs: lo, Host: strings.Join(hosts, " "), Message: msg})
 	}
 	w = append(w, brokenHostWarnings(trials)...)
 	for _, t := range trials {
@@ -125,6 +130,28 @@ func brokenHostWarnings(trials []Trial) []Warning {
 		}
 	}
 	return w
+}
+
+// failingHosts are the hosts that distcc gave up on in every clean build,
+// from the hosts its failure lines name.
+func failingHosts(trials []Trial) []string {
+	seen, builds := map[string]int{}, 0
+	for _, t := range trials {
+		if t.Status != StatusOK {
+			continue
+		}
+		builds++
+		for h := range t.DistccFailureHosts {
+			seen[h]++
+		}
+	}
+	var hosts []string
+	for _, h := range slices.Sorted(maps.Keys(seen)) {
+		if seen[h] == builds {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts
 }
 
 // lowestFailures is the fewest distcc failures of any clean build, or 0

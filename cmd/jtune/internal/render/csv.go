@@ -16,7 +16,7 @@ import (
 // csvHeader names the CSV columns after the JSON fields, in the same
 // units, so a script can use either.
 var csvHeader = []string{
-	"jobs", "load", "status", "reason", "started_at", "wall_seconds", "user_seconds", "sys_seconds", "paused_seconds",
+	"jobs", "load", "status", "reason", "started_at", "wall_seconds", "bound_seconds", "user_seconds", "sys_seconds", "paused_seconds",
 	"exit_code", "distcc_failures", "distcc_errors", "max_load", "mean_load", "max_runnable", "mean_runnable",
 	"max_temp_c", "mean_temp_c", "min_available_memory_bytes", "max_swap_used_bytes", "samples", "compile_lines",
 }
@@ -43,7 +43,7 @@ func CSV(w io.Writer, r *session.Record) error {
 		}
 		row := []string{
 			strconv.Itoa(t.Jobs), strconv.Itoa(t.Load), string(t.Status), t.Reason, t.StartedAt.Format(time.RFC3339),
-			num(t.WallSeconds), num(t.UserSeconds), num(t.SysSeconds), num(t.PausedSeconds),
+			num(t.WallSeconds), num(t.BoundSeconds), num(t.UserSeconds), num(t.SysSeconds), num(t.PausedSeconds),
 			strconv.Itoa(t.ExitCode), strconv.Itoa(t.DistccFailures), strings.Join(errs, ";"),
 			num(t.MaxLoad), num(t.MeanLoad), strconv.Itoa(t.MaxRunnable), num(t.MeanRunnable),
 			opt(t.MaxTempC), opt(t.MeanTempC), strconv.FormatUint(t.MinAvailMemBytes, 10), strconv.FormatUint(t.MaxSwapUsedBytes, 10),

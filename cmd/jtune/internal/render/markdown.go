@@ -26,7 +26,7 @@ func Markdown(w io.Writer, r *session.Record) error {
 	var notes []string
 	marked := false
 	for _, t := range r.Trials {
-		cells := []string{strconv.Itoa(t.Jobs), Seconds(t.WallSeconds), string(t.Status)}
+		cells := []string{strconv.Itoa(t.Jobs), BuildTime(t), string(t.Status)}
 		if isRecommended(r, t, marked) {
 			marked = true
 			for i, c := range cells {
@@ -40,8 +40,15 @@ func Markdown(w io.Writer, r *session.Record) error {
 		}
 	}
 	b.WriteString("\n")
-	if r.Recommended != nil {
-		fmt.Fprintf(&b, "**Recommended: %s** (%s)\n", mdCode(fmt.Sprintf("MAKEOPTS=%q", r.MakeOpts)), mdEscape(r.Recommended.Reason))
+	rec, makeopts, label := r.Recommended, r.MakeOpts, "Recommended"
+	if r.Running() {
+		rec, makeopts = bestSoFar(r)
+		label = "Best so far (the session is still running)"
+	} else {
+		fmt.Fprintf(&b, "Stopped: %s.\n\n", mdEscape(Outcome(r)))
+	}
+	if rec != nil {
+		fmt.Fprintf(&b, "**%s: %s** (%s)\n", label, mdCode(fmt.Sprintf("MAKEOPTS=%q", makeopts)), mdEscape(rec.Reason))
 	} else {
 		b.WriteString("No recommendation: no build finished cleanly.\n")
 	}

@@ -44,7 +44,7 @@ func Text(w io.Writer, r *session.Record, st Style) error {
 	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "N\ttime\tstatus\tdistcc failures\tmax load\tmax temp\t")
 	for _, t := range r.Trials {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%.2f\t%s\t\n", t.Jobs, Seconds(t.WallSeconds), t.Status, t.DistccFailures, t.MaxLoad, Celsius(t.MaxTempC))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%.2f\t%s\t\n", t.Jobs, BuildTime(t), t.Status, t.DistccFailures, t.MaxLoad, Celsius(t.MaxTempC))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -73,16 +73,87 @@ func Text(w io.Writer, r *session.Record, st Style) error {
 		return err
 	}
 	fmt.Fprintf(w, "\nformula: N0 = %s\n", r.Formula)
+	for _, t := range r.Trials {
+		if t.Status == tuner.StatusFailed {
+			fmt.Fprintf(w, "failed: -j%d (%s)%s\n", t.Jobs, t.Reason, indentTail(t.StderrTail, 3, "\n  | "))
+		}
+	}
 	for _, warning := range r.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", Warning(warning))
 	}
-	if r.Recommended == nil {
+	rec, makeopts := r.Recommended, r.MakeOpts
+	if r.Running() {
+		fmt.Fprintf(w, "the session is still running (or its jtune died): %d build%s so far\n", len(r.Trials), plural(len(r.Trials)))
+		rec, makeopts = bestSoFar(r)
+	} else {
+		fmt.Fprintf(w, "stopped: %s\n", Outcome(r))
+	}
+	if rec == nil {
 		_, err := fmt.Fprintln(w, "no recommendation: no build finished cleanly")
 		return err
 	}
-	fmt.Fprintf(w, "recommended: -j%d (%s)\n", r.Recommended.Jobs, r.Recommended.Reason)
-	_, err := fmt.Fprintln(w, st.paint(st.Strong, fmt.Sprintf("MAKEOPTS=%q", r.MakeOpts)))
+	label := "recommended"
+	if r.Running() {
+		label = "best so far"
+	}
+	fmt.Fprintf(w, "%s: -j%d (%s)\n", label, rec.Jobs, rec.Reason)
+	_, err := fmt.Fprintln(w, st.paint(st.Strong, fmt.Sprintf("MAKEOPTS=%q", makeopts)))
 	return err
+}
+
+// bestSoFar is what a running session would recommend now.
+func bestSoFar(r *session.Record) (*tuner.Recommendation, string) {
+	rec, ok := r.Analysis().Recommend(tuner.Strategy(r.Settings.Strategy), r.Load)
+	if !ok {
+		return nil, ""
+	}
+	return &rec, rec.MakeOpts()
+}
+
+// Outcome says why a session stopped, in words.
+func Outcome(r *session.Record) string {
+	switch tuner.Outcome(r.Outcome) {
+	case tuner.Converged:
+		return "the search converged: no N left is expected to gain more than the tolerance"
+	case tuner.BudgetSpent:
+		return fmt.Sprintf("the budget of %d builds was spent", r.Settings.Budget)
+	case tuner.OutOfTime:
+		return "the time budget was spent"
+	case tuner.Interrupted:
+		return "interrupted"
+	case tuner.Critical:
+		return "the CPU reached its critical temperature"
+	case tuner.Broken:
+		return "the first build failed, so the command itself is broken"
+	case tuner.Aborted:
+		return "a build could not be run, or the state could not be saved"
+	}
+	return r.Outcome
+}
+
+// BuildTime is a build's time as the table shows it: a build stopped
+// early shows the least it would have taken, marked as a bound.
+func BuildTime(t tuner.Trial) string {
+	switch {
+	case t.Status == tuner.StatusTimeout || t.Status == tuner.StatusAborted && t.StoppedFor != tuner.StopFailures:
+		return "≥ " + Seconds(max(t.WallSeconds, t.BoundSeconds))
+	}
+	return Seconds(t.WallSeconds)
+}
+
+// indentTail is the last n non-empty lines of text, each after sep.
+func indentTail(text string, n int, sep string) string {
+	var lines []string
+	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		if strings.TrimSpace(l) != "" {
+			lines = append(lines, l)
+		}
+	}
+	lines = lines[max(0, len(lines)-n):]
+	if len(lines) == 0 {
+		return ""
+	}
+	return sep + strings.Join(lines, sep)
 }
 
 // isRecommended reports whether t is the first clean build at the
