@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 )
 
 // version is set at link time with -ldflags "-X main.version=...".
@@ -48,7 +49,6 @@ const (
 	exitFailure     = 1
 	exitUsage       = 2
 	exitCritical    = 3
-	exitInterrupted = 130
 )
 
 // criticalError means the CPU reached its critical temperature: exit 3.
@@ -67,9 +67,25 @@ func usagef(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}
 }
 
-// errInterrupted means the user pressed Ctrl-C: the best result so far was
-// printed and the exit code is 130.
-var errInterrupted = errors.New("interrupted")
+// interruptedError means a signal stopped the session: the best result so
+// far was saved and printed, and the exit code is 128 + the signal's
+// number, as a shell gives a process killed by it (130 for Ctrl-C, 143 for
+// SIGTERM, 129 for SIGHUP).
+type interruptedError struct{ sig syscall.Signal }
+
+func (e interruptedError) Error() string { return "interrupted by " + signalName(e.sig) }
+
+func signalName(sig syscall.Signal) string {
+	switch sig {
+	case syscall.SIGINT:
+		return "Ctrl-C (SIGINT)"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP (the terminal closed)"
+	}
+	return sig.String()
+}
 
 // errHelp means --help or --version was answered: exit 0.
 var errHelp = errors.New("help shown")
@@ -77,12 +93,13 @@ var errHelp = errors.New("help shown")
 func exitCode(err error, stderr io.Writer) int {
 	var usage usageError
 	var critical criticalError
+	var interrupted interruptedError
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return exitOK
-	case errors.Is(err, errInterrupted):
-		fmt.Fprintln(stderr, "jtune: interrupted")
-		return exitInterrupted
+	case errors.As(err, &interrupted):
+		fmt.Fprintf(stderr, "jtune: %v\n", err)
+		return 128 + int(interrupted.sig)
 	case errors.As(err, &critical):
 		fmt.Fprintf(stderr, "jtune: %v\n", err)
 		return exitCritical

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -134,13 +135,13 @@ func runTune(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := interruptContext(stderr)
-	defer stop()
+	sigs := listen(stderr)
+	defer sigs.stop()
 	var hostWarnings []tuner.Warning
 	if !o.noHostCheck {
-		hostWarnings = f.checkHosts(ctx)
+		hostWarnings = f.checkHosts(sigs.ctx)
 	}
-	return tune(ctx, o, f, hostWarnings, stdout, stderr)
+	return tune(sigs, o, f, hostWarnings, stdout, stderr)
 }
 
 // parseTune reads and checks a tuning session's command line. It answers
@@ -234,33 +235,66 @@ func checkPlotPath(path string) error {
 	return nil
 }
 
-// interruptContext is cancelled by the first SIGINT or SIGTERM, so the
-// running build is stopped and the best result so far is saved and shown.
-// A second signal exits at once.
-func interruptContext(stderr io.Writer) (context.Context, func()) {
+// signals is how a session hears that it must stop. The first SIGINT,
+// SIGTERM or SIGHUP cancels ctx: the running build is stopped (SIGTERM to
+// its process group, SIGKILL after a grace period), and the best result so
+// far is saved and printed. A second one closes insist: the build is
+// killed at once. SIGPIPE is ignored, so that a reader of jtune's output
+// that goes away (jtune ... 2>&1 | head) cannot kill jtune in the middle
+// of a build: the state file is the record.
+type signals struct {
+	ctx    context.Context
+	insist <-chan struct{}
+	// received is the first signal, once there was one.
+	received func() (syscall.Signal, bool)
+	stop     func()
+}
+
+// insistGrace is how long jtune waits, after the second signal, for the
+// build to die and the state to be saved before it exits regardless.
+const insistGrace = 10 * time.Second
+
+func listen(stderr io.Writer) signals {
 	ctx, cancel := context.WithCancel(context.Background())
+	signal.Ignore(syscall.SIGPIPE)
 	sigc := make(chan os.Signal, 2)
-	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	insist := make(chan struct{})
 	done := make(chan struct{})
+	var mu sync.Mutex
+	var first syscall.Signal
 	go func() {
 		select {
-		case <-sigc:
+		case s := <-sigc:
+			mu.Lock()
+			first = s.(syscall.Signal)
+			mu.Unlock()
 		case <-done:
 			return
 		}
-		fmt.Fprintln(stderr, "\njtune: stopping the build and saving (press Ctrl-C again to quit at once)")
+		fmt.Fprintln(stderr, "\njtune: stopping the build and saving (press Ctrl-C again to kill the build at once)")
 		cancel()
 		select {
 		case <-sigc:
-			fmt.Fprintln(stderr, "jtune: quit")
-			os.Exit(exitInterrupted)
+			fmt.Fprintln(stderr, "jtune: killing the build")
+			close(insist)
+			time.AfterFunc(insistGrace, func() { os.Exit(128 + int(first)) })
 		case <-done:
 		}
 	}()
-	return ctx, func() {
-		signal.Stop(sigc)
-		close(done)
-		cancel()
+	return signals{
+		ctx:    ctx,
+		insist: insist,
+		received: func() (syscall.Signal, bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			return first, first != 0
+		},
+		stop: func() {
+			signal.Stop(sigc)
+			close(done)
+			cancel()
+		},
 	}
 }
 
@@ -374,7 +408,8 @@ func pumpProgram() string {
 
 // tune runs the session: the builds, the report on stdout, the plot and
 // make.conf.
-func tune(ctx context.Context, o tuneOptions, f farm, hostWarnings []tuner.Warning, stdout, stderr io.Writer) error {
+func tune(sigs signals, o tuneOptions, f farm, hostWarnings []tuner.Warning, stdout, stderr io.Writer) error {
+	ctx := sigs.ctx
 	rec, err := newRecord(o, f, runtime.NumCPU())
 	if err != nil {
 		return err
@@ -432,10 +467,13 @@ func tune(ctx context.Context, o tuneOptions, f farm, hostWarnings []tuner.Warni
 		Budget: rec.Settings.Budget, Strategy: tuner.Strategy(rec.Settings.Strategy), Tolerance: rec.Settings.Tolerance,
 		MaxLoad: o.maxLoad, NoEarlyAbort: o.noEarlyAbort, Prior: rec.Trials, TimeBudget: o.timeBudget,
 		OnStart: func(jobs, index int, a *tuner.Analysis) { out.BuildStart(jobs, index, rec.Settings.Budget, a) },
+		// Save first, then print: the state file is the record, and a
+		// print can fail.
 		OnTrial: func(trials []tuner.Trial) error {
-			out.BuildDone(trials)
 			rec.Trials = trials
-			return save()
+			err := save()
+			out.BuildDone(trials)
+			return err
 		},
 	})
 	if res == nil {
@@ -445,7 +483,11 @@ func tune(ctx context.Context, o tuneOptions, f farm, hostWarnings []tuner.Warni
 	if err := save(); err != nil && runErr == nil {
 		runErr = err
 	}
-	return report(o, rec, res, runErr, out, stdout, stderr)
+	err = report(o, rec, res, runErr, out, stdout, stderr)
+	if sig, ok := sigs.received(); ok && (err == nil || errors.Is(err, tuner.ErrInterrupted)) {
+		return interruptedError{sig}
+	}
+	return err
 }
 
 // newRunner is the probe that runs the real builds.
@@ -496,7 +538,7 @@ func report(o tuneOptions, rec *session.Record, res *tuner.Result, runErr error,
 		out.Printf("jtune: plot written to %s\n", o.plot)
 	}
 	if errors.Is(runErr, tuner.ErrInterrupted) {
-		return errInterrupted
+		return runErr
 	}
 	if rec.Recommended == nil {
 		return errors.New("no build finished cleanly, so there is nothing to recommend")
