@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -121,4 +122,23 @@ func (f farm) slotSum() int {
 		sum += h.Slots()
 	}
 	return sum
+}
+
+// sameHosts reports whether two host lists name the same farm: the same
+// hosts with the same limits and options, in any order (distcc's
+// --randomize, or not, makes no difference to what was measured).
+func sameHosts(a, b string) bool {
+	canon := func(spec string) string {
+		l, err := probe.ParseHosts(spec)
+		if err != nil {
+			return strings.TrimSpace(spec)
+		}
+		var hosts []string
+		for _, h := range l.Hosts {
+			hosts = append(hosts, h.String())
+		}
+		slices.Sort(hosts)
+		return fmt.Sprint(hosts, l.LocalSlots, l.LocalSlotsCPP, l.Zeroconf)
+	}
+	return canon(a) == canon(b)
 }

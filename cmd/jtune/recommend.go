@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"strings"
 
 	"github.com/jtune/jtune/cmd/jtune/internal/render"
 	"github.com/jtune/jtune/cmd/jtune/internal/session"
@@ -76,7 +75,7 @@ func runRecommend(args []string, stdout, stderr io.Writer) error {
 // for the same host list. rule is empty when there is none.
 func recommendFromState(path string, f farm) (jobs, load int, rule string) {
 	r, err := session.Read(path)
-	if err != nil || r.Recommended == nil || r.Running() || r.HostsSpec != strings.TrimSpace(f.Spec) {
+	if err != nil || r.Recommended == nil || r.Running() || !sameHosts(r.HostsSpec, f.Spec) {
 		return 0, 0, ""
 	}
 	rule = fmt.Sprintf("the tuning session in %s (%d builds, %s)", path, len(r.Trials), r.Recommended.Reason)

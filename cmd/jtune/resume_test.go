@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -93,8 +94,10 @@ func TestResumeAfterKill9(t *testing.T) {
 
 func TestResumeRefusals(t *testing.T) {
 	f := newFixture(t)
-	_, stderr, code := f.jtune(t, nil, "--budget", "1", "--sample-interval", "50ms", "--state", f.state, "--", "./make")
-	if code != 0 {
+	t.Setenv("STATE", f.state)
+	make := filepath.Join(f.dir, "make")
+	first := []string{"--hosts", "localhost/2", "--budget", "1", "--load", "3", "--prepare", "true", "--strategy", "grid", "--sample-interval", "50ms", "--state", f.state}
+	if _, stderr, code := runInProcess(append(first, "--", make)...); code != 0 {
 		t.Fatalf("first session exited %d: %s", code, stderr)
 	}
 	tests := []struct {
@@ -104,9 +107,12 @@ func TestResumeRefusals(t *testing.T) {
 		code    int
 		want    string
 	}{
-		{"another command", false, []string{"--", "./make", "all"}, 2, `was made for the command "./make", not "./make all"`},
-		{"other hosts", false, []string{"--hosts", "localhost/2 127.0.0.2", "--", "./make"}, 2, `was made for the hosts`},
-		{"corrupted state", true, []string{"--", "./make"}, 1, "is not a usable jtune state file: it is not JSON"},
+		{"another command", false, []string{"--", make, "all"}, 2, `was made with the command "` + make + `", not "` + make + ` all"`},
+		{"other hosts", false, []string{"--hosts", "localhost/2 127.0.0.2", "--", make}, 2, `was made with the hosts "localhost/2", not "localhost/2 127.0.0.2"`},
+		{"another prepare", false, []string{"--prepare", "make clean", "--", make}, 2, `was made with --prepare "true", not "make clean"`},
+		{"another load", false, []string{"--load", "0", "--", make}, 2, `was made with --load 3, not 0`},
+		{"another strategy", false, []string{"--strategy", "bayes", "--", make}, 2, `was made with --strategy grid, not bayes`},
+		{"corrupted state", true, []string{"--", make}, 1, "is not a usable jtune state file: it is not JSON"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,7 +122,11 @@ func TestResumeRefusals(t *testing.T) {
 				}
 			}
 			keep, _ := os.ReadFile(f.state)
-			_, stderr, code := f.jtune(t, nil, append([]string{"--resume", "--budget", "2", "--sample-interval", "50ms", "--state", f.state}, tt.args...)...)
+			args := append([]string{"--resume", "--no-host-check", "--budget", "2", "--sample-interval", "50ms", "--state", f.state}, tt.args...)
+			if !slices.Contains(args, "--hosts") {
+				args = append([]string{"--hosts", "localhost/2"}, args...)
+			}
+			_, stderr, code := runInProcess(args...)
 			if code != tt.code || !strings.Contains(stderr, tt.want) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, tt.code, tt.want)
 			}
@@ -125,8 +135,36 @@ func TestResumeRefusals(t *testing.T) {
 			}
 		})
 	}
-	if _, stderr, code := f.jtune(t, nil, "--resume", "--state", filepath.Join(f.dir, "none.json"), "--", "./make"); code != 2 || !strings.Contains(stderr, "no state file") {
+	if _, stderr, code := runInProcess("--resume", "--state", filepath.Join(f.dir, "none.json"), "--", make); code != 2 || !strings.Contains(stderr, "no state file") {
 		t.Errorf("resume without a state: exit %d, %s", code, stderr)
+	}
+}
+
+// TestResumeKeepsTheSavedSettings resumes with none of the settings given
+// again: the new builds run as the saved ones did.
+func TestResumeKeepsTheSavedSettings(t *testing.T) {
+	f := newFixture(t)
+	t.Setenv("STATE", f.state)
+	make := filepath.Join(f.dir, "make")
+	if _, stderr, code := runInProcess("--no-host-check", "--budget", "1", "--load", "3", "--strategy", "grid", "--min", "2", "--max", "6",
+		"--sample-interval", "50ms", "--state", f.state, "--", make); code != 0 {
+		t.Fatalf("first session exited %d: %s", code, stderr)
+	}
+	_, stderr, code := runInProcess("--resume", "--no-host-check", "--budget", "2", "--sample-interval", "50ms", "--state", f.state, "--", make)
+	if code != 0 {
+		t.Fatalf("resume exited %d: %s", code, stderr)
+	}
+	s := readReport(t, f.state)
+	if s.Load != 3 || s.Settings.Strategy != "grid" || s.Settings.MinJobs != 2 || s.Settings.MaxJobs != 6 || len(s.Trials) != 2 {
+		t.Errorf("resumed session: load %d, strategy %s, range %v, %d builds", s.Load, s.Settings.Strategy, s.Range(), len(s.Trials))
+	}
+	for _, c := range f.calls(t) {
+		if !strings.Contains(c, "-l3") {
+			t.Errorf("a build ran without the saved -l3: %q", c)
+		}
+	}
+	if !strings.Contains(stderr, "resuming "+f.state+": 1 build done") {
+		t.Errorf("stderr:\n%s", stderr)
 	}
 }
 

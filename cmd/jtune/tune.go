@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -55,6 +56,7 @@ type tuneOptions struct {
 	help           bool
 
 	command []string
+	changed func(flag string) bool // the flag was given on the command line
 }
 
 func newTuneFlags(o *tuneOptions, stderr io.Writer) *pflag.FlagSet {
@@ -160,7 +162,7 @@ func parseTune(args []string, stdout, stderr io.Writer) (tuneOptions, error) {
 		fmt.Fprintf(stdout, "jtune %s\n", version)
 		return o, errHelp
 	}
-	o.command = fs.Args()
+	o.command, o.changed = fs.Args(), fs.Changed
 	if o.pump && len(o.command) > 0 {
 		o.command = append([]string{pumpProgram()}, o.command...)
 	}
@@ -314,7 +316,7 @@ func newRecord(o tuneOptions, f farm, localCPUs int) (*session.Record, error) {
 		}
 	}
 	return session.New(session.Record{
-		Command: o.command, HostsSpec: f.Spec, HostsSource: f.Source, Hosts: f.Hosts.Hosts, Unreachable: unreachable,
+		Command: o.command, HostsSpec: f.Hosts.String(), HostsSource: f.Source, Hosts: f.Hosts.Hosts, Unreachable: unreachable,
 		SlotSum: f.slotSum(), FormulaJobs: n0, Formula: formula, StartJobs: rng.Clamp(n0), Load: o.load,
 		Settings: session.Settings{
 			Strategy: o.strategy, MinJobs: rng.Min, MaxJobs: rng.Max, Budget: o.budget,
@@ -325,8 +327,9 @@ func newRecord(o tuneOptions, f farm, localCPUs int) (*session.Record, error) {
 }
 
 // openSession takes the state file: a new session, or the saved one with
-// --resume, whose builds are not run again.
-func openSession(o tuneOptions, rec *session.Record) (*session.Store, error) {
+// --resume, whose builds are not run again and whose settings the session
+// keeps (see resumeAs).
+func openSession(o *tuneOptions, rec *session.Record) (*session.Store, error) {
 	if !o.resume {
 		return session.Create(o.state)
 	}
@@ -337,7 +340,7 @@ func openSession(o tuneOptions, rec *session.Record) (*session.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--resume: %w; it was left untouched: move it away and run without --resume", err)
 	}
-	if err := sameSession(o.state, old, rec); err != nil {
+	if err := resumeAs(o, old, rec); err != nil {
 		store.Close()
 		return nil, err
 	}
@@ -346,16 +349,33 @@ func openSession(o tuneOptions, rec *session.Record) (*session.Store, error) {
 	return store, nil
 }
 
-// sameSession refuses to resume a state made for another command or farm:
-// its times would mean nothing for this one.
-func sameSession(path string, old, now *session.Record) error {
+// resumeAs makes a resumed session run as the saved one ran, so its builds
+// stay comparable: the command and the hosts must be the same; --prepare,
+// --load, --strategy and the range come from the state file unless given
+// again, and given again they must agree, except the range, which the
+// user may widen or narrow.
+func resumeAs(o *tuneOptions, old, now *session.Record) error {
+	refuse := func(what, saved, given string) error {
+		return usagef("--resume: %s was made with %s %s, not %s; run without --resume or pass another --state",
+			o.state, what, saved, given)
+	}
 	switch {
 	case !slices.Equal(old.Command, now.Command):
-		return usagef("--resume: %s was made for the command %q, not %q; run without --resume or pass another --state",
-			path, strings.Join(old.Command, " "), strings.Join(now.Command, " "))
-	case old.HostsSpec != now.HostsSpec:
-		return usagef("--resume: %s was made for the hosts %q, not %q; run without --resume or pass another --state",
-			path, old.HostsSpec, now.HostsSpec)
+		return refuse("the command", strconv.Quote(strings.Join(old.Command, " ")), strconv.Quote(strings.Join(now.Command, " ")))
+	case !sameHosts(old.HostsSpec, now.HostsSpec):
+		return refuse("the hosts", strconv.Quote(old.HostsSpec), strconv.Quote(now.HostsSpec))
+	case o.changed("prepare") && o.prepare != old.Settings.Prepare:
+		return refuse("--prepare", strconv.Quote(old.Settings.Prepare), strconv.Quote(o.prepare))
+	case o.changed("load") && o.load != old.Load:
+		return refuse("--load", strconv.Itoa(old.Load), strconv.Itoa(o.load))
+	case o.changed("strategy") && o.strategy != old.Settings.Strategy:
+		return refuse("--strategy", old.Settings.Strategy, o.strategy)
+	}
+	o.prepare, now.Settings.Prepare = old.Settings.Prepare, old.Settings.Prepare
+	o.load, now.Load = old.Load, old.Load
+	o.strategy, now.Settings.Strategy = old.Settings.Strategy, old.Settings.Strategy
+	if !o.changed("min") && !o.changed("max") {
+		now.Settings.MinJobs, now.Settings.MaxJobs, now.StartJobs = old.Settings.MinJobs, old.Settings.MaxJobs, old.StartJobs
 	}
 	return nil
 }
@@ -415,10 +435,6 @@ func tune(sigs signals, o tuneOptions, f farm, hostWarnings []tuner.Warning, std
 		return err
 	}
 	out := ui.New(stderr, o.quiet, o.noColor)
-	out.Header(rec, f.Hosts.String())
-	if rec.StartJobs != rec.FormulaJobs {
-		out.Printf("jtune: N0 = %d lies outside %s: the search starts at -j%d\n", rec.FormulaJobs, rec.Range(), rec.StartJobs)
-	}
 	warn := func(ws ...tuner.Warning) {
 		for _, w := range ws {
 			n := len(rec.Warnings)
@@ -432,13 +448,17 @@ func tune(sigs signals, o tuneOptions, f farm, hostWarnings []tuner.Warning, std
 	// The live display measures the first build against a full build of
 	// the session the state file holds now, when that was the same command.
 	refLines := earlierCompileLines(o.state, o.command)
-	store, err := openSession(o, rec)
+	store, err := openSession(&o, rec)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	out.Header(rec, f.Hosts.String())
+	if rec.StartJobs != rec.FormulaJobs {
+		out.Printf("jtune: N0 = %d lies outside %s: the search starts at -j%d\n", rec.FormulaJobs, rec.Range(), rec.StartJobs)
+	}
 	if o.resume {
-		out.Printf("jtune: resuming %s: %d builds done\n", o.state, len(rec.Trials))
+		out.Printf("jtune: resuming %s: %s done\n", o.state, builds(countedBuilds(rec.Trials)))
 	}
 	runner := newRunner(o, f)
 	guardWarning, err := thermalGuard(ctx, o, runner, out)
@@ -579,4 +599,24 @@ func sameFile(a, b io.Writer) bool {
 	sa, err1 := fa.Stat()
 	sb, err2 := fb.Stat()
 	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+}
+
+// countedBuilds is the builds of trials that count against the budget:
+// an interrupted build says nothing and is built again.
+func countedBuilds(trials []tuner.Trial) int {
+	n := 0
+	for _, t := range trials {
+		if t.Status != tuner.StatusInterrupted {
+			n++
+		}
+	}
+	return n
+}
+
+// builds says how many builds, in words: "1 build", "3 builds".
+func builds(n int) string {
+	if n == 1 {
+		return "1 build"
+	}
+	return fmt.Sprintf("%d builds", n)
 }
