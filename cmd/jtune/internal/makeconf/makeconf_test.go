@@ -474,26 +474,3 @@ func checkNoTemp(t *testing.T, dir string) {
 		}
 	}
 }
-
-func TestDiff(t *testing.T) {
-	var a, b strings.Builder
-	for i := 1; i <= 20; i++ {
-		line := "L" + string(rune('a'+i-1)) + "\n"
-		a.WriteString(line)
-		switch i {
-		case 2:
-			b.WriteString("changed\n")
-		case 5:
-			// deleted; close enough to line 2 to share its hunk
-		case 18:
-			b.WriteString(line + "inserted\n")
-		default:
-			b.WriteString(line)
-		}
-	}
-	got := Diff("make.conf", []byte(a.String()), []byte(b.String()+"no newline"))
-	golden(t, "multi.diff", []byte(got))
-	if Diff("x", []byte("same\n"), []byte("same\n")) != "" {
-		t.Error("Diff of equal inputs is not empty")
-	}
-}
