@@ -31,9 +31,12 @@ func makeConfWarnings(path string, hostsConfigured bool) []tuner.Warning {
 	return []tuner.Warning{{Kind: warnMakeConf, Subject: path, Message: fmt.Sprintf("%s could not be read: %v", path, err)}}
 }
 
-// writeMakeConf sets MAKEOPTS in make.conf at path, or shows the change.
+// writeMakeConf sets MAKEOPTS in make.conf at path, creating the file if
+// its directory exists, or shows the change. It says on stderr what it
+// did: created the file, replaced it keeping a backup, or found nothing
+// to change.
 func writeMakeConf(path, makeopts string, diff bool, stdout, stderr io.Writer) error {
-	conf, err := makeconf.Load(path)
+	conf, err := makeconf.LoadForWrite(path)
 	if err != nil {
 		return fmt.Errorf("--write-makeconf: %w", err)
 	}
@@ -45,14 +48,17 @@ func writeMakeConf(path, makeopts string, diff bool, stdout, stderr io.Writer) e
 		_, err := fmt.Fprint(stdout, makeconf.Diff(target, before, after))
 		return err
 	}
-	backup, err := makeconf.Write(target, before, after)
+	backup, err := conf.Write(target, before, after)
 	if err != nil {
 		return fmt.Errorf("--write-makeconf: %w", err)
 	}
-	if backup != "" {
+	switch {
+	case before == nil:
+		fmt.Fprintf(stderr, "jtune: created %s with MAKEOPTS=%q\n", target, makeopts)
+	case backup == "":
+		fmt.Fprintf(stderr, "jtune: %s already sets MAKEOPTS=%q; nothing to write\n", target, makeopts)
+	default:
 		fmt.Fprintf(stderr, "jtune: wrote MAKEOPTS=%q to %s (the previous file is kept as %s)\n", makeopts, target, backup)
-	} else {
-		fmt.Fprintf(stderr, "jtune: wrote MAKEOPTS=%q to %s\n", makeopts, target)
 	}
 	return nil
 }
