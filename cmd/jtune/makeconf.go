@@ -14,10 +14,21 @@ import (
 // pitfall or the file.
 const warnMakeConf tuner.WarningKind = "makeconf"
 
-// makeConfWarnings reads make.conf for the seed's pitfalls. A missing
-// default make.conf is normal off Gentoo; any other problem is reported.
-func makeConfWarnings(path string, hostsConfigured bool) []tuner.Warning {
-	conf, err := makeconf.Load(path)
+// makeConfWarnings reads make.conf for the pitfalls that make distcc
+// builds slow or wrong. The file written is the one whose pitfalls
+// matter, so when writePath (--write-makeconf) is set it is read and
+// readPath (--makeconf) is not; otherwise readPath is read.
+//
+// A writePath that does not exist yet has no pitfalls (jtune will create
+// it holding only MAKEOPTS), but one that cannot be created is reported
+// now rather than after a tuning session. A missing default make.conf is
+// normal off Gentoo; any other problem is reported.
+func makeConfWarnings(readPath, writePath string, hostsConfigured bool) []tuner.Warning {
+	path, load := readPath, makeconf.Load
+	if writePath != "" {
+		path, load = writePath, makeconf.LoadForWrite
+	}
+	conf, err := load(path)
 	switch {
 	case err == nil:
 		var ws []tuner.Warning
@@ -25,8 +36,10 @@ func makeConfWarnings(path string, hostsConfigured bool) []tuner.Warning {
 			ws = append(ws, tuner.Warning{Kind: warnMakeConf, Subject: msg, Message: msg})
 		}
 		return ws
-	case errors.Is(err, fs.ErrNotExist) && path == defaultMakeConf:
+	case errors.Is(err, fs.ErrNotExist) && path == defaultMakeConf && writePath == "":
 		return nil
+	case writePath != "":
+		return []tuner.Warning{{Kind: warnMakeConf, Subject: path, Message: fmt.Sprintf("--write-makeconf: %v", err)}}
 	}
 	return []tuner.Warning{{Kind: warnMakeConf, Subject: path, Message: fmt.Sprintf("%s could not be read: %v", path, err)}}
 }

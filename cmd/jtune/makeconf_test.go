@@ -8,6 +8,71 @@ import (
 	"testing"
 )
 
+// Two make.conf files: one with every pitfall, one with none.
+const (
+	makeConfPitfalls = "CFLAGS=\"-O2 -march=native\"\nFEATURES=\"distcc\"\nMAKEOPTS=\"-j4\"\n"
+	makeConfClean    = "CFLAGS=\"-O2 -march=znver3\"\nFEATURES=\"distcc\"\nMAKEOPTS=\"-j4 -l4\"\n"
+)
+
+func TestMakeConfWarnings(t *testing.T) {
+	root := t.TempDir()
+	makeConfTree(t, root, map[string]string{
+		"pitfalls.conf":          makeConfPitfalls,
+		"clean.conf":             makeConfClean,
+		"make.conf/00-base":      "USE=\"ssl\"\n",
+		"make.conf/sub/10-flags": makeConfPitfalls,
+	})
+	at := func(name string) string { return filepath.Join(root, name) }
+	tests := []struct {
+		name        string
+		read, write string
+		want        []string // one substring per warning, in order
+	}{
+		// Without --write-makeconf, --makeconf is read.
+		{"read only", at("pitfalls.conf"), "", []string{"-march=native", "no -l/--load-average"}},
+		{"read only, clean", at("clean.conf"), "", nil},
+		{"read only, missing", at("none.conf"), "", []string{at("none.conf") + " could not be read"}},
+		// The file written is the one whose pitfalls matter.
+		{"write has pitfalls", at("clean.conf"), at("pitfalls.conf"), []string{"-march=native", "no -l/--load-average"}},
+		{"write is clean", at("pitfalls.conf"), at("clean.conf"), nil},
+		{"read is the default", defaultMakeConf, at("pitfalls.conf"), []string{"-march=native", "no -l/--load-average"}},
+		{"write is a directory", at("clean.conf"), at("make.conf"), []string{"-march=native", "no -l/--load-average"}},
+		// A file jtune will create holds only MAKEOPTS: nothing to warn about.
+		{"write is new", at("pitfalls.conf"), at("new.conf"), nil},
+		// One that cannot be created is said before any tuning starts.
+		{"write in a missing directory", at("clean.conf"), at("nodir/make.conf"), []string{"--write-makeconf: create " + at("nodir/make.conf") + ": directory " + at("nodir")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := makeConfWarnings(tt.read, tt.write, true)
+			if len(got) != len(tt.want) {
+				t.Fatalf("warnings = %q, want %d", got, len(tt.want))
+			}
+			for i, w := range tt.want {
+				if !strings.Contains(got[i].Message, w) {
+					t.Errorf("warning %d = %q, want it to mention %q", i, got[i].Message, w)
+				}
+			}
+		})
+	}
+}
+
+// TestRecommendWarnsAboutTheFileWritten runs the command: --makeconf
+// names a clean file, --write-makeconf one with -march=native.
+func TestRecommendWarnsAboutTheFileWritten(t *testing.T) {
+	dir := t.TempDir()
+	makeConfTree(t, dir, map[string]string{"clean.conf": makeConfClean, "copy.conf": makeConfPitfalls})
+	_, stderr, err := recommend(t, "--hosts", "localhost/2 127.0.0.2/4", "--no-host-check", "--cores", "2", "--load", "2",
+		"--state", filepath.Join(dir, "none.json"), "--makeconf", filepath.Join(dir, "clean.conf"),
+		"--write-makeconf="+filepath.Join(dir, "copy.conf"), "--diff")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr, "CFLAGS contains -march=native") {
+		t.Errorf("no warning about the file written:\n%s", stderr)
+	}
+}
+
 func TestWriteMakeConf(t *testing.T) {
 	t.Run("new file", func(t *testing.T) {
 		p := filepath.Join(t.TempDir(), "make.conf.test")
