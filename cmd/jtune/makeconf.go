@@ -14,10 +14,21 @@ import (
 // pitfall or the file.
 const warnMakeConf tuner.WarningKind = "makeconf"
 
-// makeConfWarnings reads make.conf for the seed's pitfalls. A missing
-// default make.conf is normal off Gentoo; any other problem is reported.
-func makeConfWarnings(path string, hostsConfigured bool) []tuner.Warning {
-	conf, err := makeconf.Load(path)
+// makeConfWarnings reads make.conf for the pitfalls that make distcc
+// builds slow or wrong. The file written is the one whose pitfalls
+// matter, so when writePath (--write-makeconf) is set it is read and
+// readPath (--makeconf) is not; otherwise readPath is read.
+//
+// A writePath that does not exist yet has no pitfalls (jtune will create
+// it holding only MAKEOPTS), but one that cannot be created is reported
+// now rather than after a tuning session. A missing default make.conf is
+// normal off Gentoo; any other problem is reported.
+func makeConfWarnings(readPath, writePath string, hostsConfigured bool) []tuner.Warning {
+	path, load := readPath, makeconf.Load
+	if writePath != "" {
+		path, load = writePath, makeconf.LoadForWrite
+	}
+	conf, err := load(path)
 	switch {
 	case err == nil:
 		var ws []tuner.Warning
@@ -25,15 +36,20 @@ func makeConfWarnings(path string, hostsConfigured bool) []tuner.Warning {
 			ws = append(ws, tuner.Warning{Kind: warnMakeConf, Subject: msg, Message: msg})
 		}
 		return ws
-	case errors.Is(err, fs.ErrNotExist) && path == defaultMakeConf:
+	case errors.Is(err, fs.ErrNotExist) && path == defaultMakeConf && writePath == "":
 		return nil
+	case writePath != "":
+		return []tuner.Warning{{Kind: warnMakeConf, Subject: path, Message: fmt.Sprintf("--write-makeconf: %v", err)}}
 	}
 	return []tuner.Warning{{Kind: warnMakeConf, Subject: path, Message: fmt.Sprintf("%s could not be read: %v", path, err)}}
 }
 
-// writeMakeConf sets MAKEOPTS in make.conf at path, or shows the change.
+// writeMakeConf sets MAKEOPTS in make.conf at path, creating the file if
+// its directory exists, or shows the change. It says on stderr what it
+// did: created the file, replaced it keeping a backup, or found nothing
+// to change.
 func writeMakeConf(path, makeopts string, diff bool, stdout, stderr io.Writer) error {
-	conf, err := makeconf.Load(path)
+	conf, err := makeconf.LoadForWrite(path)
 	if err != nil {
 		return fmt.Errorf("--write-makeconf: %w", err)
 	}
@@ -45,14 +61,17 @@ func writeMakeConf(path, makeopts string, diff bool, stdout, stderr io.Writer) e
 		_, err := fmt.Fprint(stdout, makeconf.Diff(target, before, after))
 		return err
 	}
-	backup, err := makeconf.Write(target, before, after)
+	backup, err := conf.Write(target, before, after)
 	if err != nil {
 		return fmt.Errorf("--write-makeconf: %w", err)
 	}
-	if backup != "" {
+	switch {
+	case before == nil:
+		fmt.Fprintf(stderr, "jtune: created %s with MAKEOPTS=%q\n", target, makeopts)
+	case backup == "":
+		fmt.Fprintf(stderr, "jtune: %s already sets MAKEOPTS=%q; nothing to write\n", target, makeopts)
+	default:
 		fmt.Fprintf(stderr, "jtune: wrote MAKEOPTS=%q to %s (the previous file is kept as %s)\n", makeopts, target, backup)
-	} else {
-		fmt.Fprintf(stderr, "jtune: wrote MAKEOPTS=%q to %s\n", makeopts, target)
 	}
 	return nil
 }

@@ -58,7 +58,7 @@ func runRecommend(args []string, stdout, stderr io.Writer) error {
 			rule += fmt.Sprintf(", capped by distcc's %d slots", slots)
 		}
 	}
-	warnings = append(warnings, makeConfWarnings(o.path, len(f.up()) > 0)...)
+	warnings = append(warnings, makeConfWarnings(o.path, o.write, len(f.up()) > 0)...)
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "jtune: warning: %s\n", render.Warning(w))
 	}

@@ -444,7 +444,7 @@ func tune(sigs signals, o tuneOptions, f farm, hostWarnings []tuner.Warning, std
 		}
 	}
 	warn(hostWarnings...)
-	warn(makeConfWarnings(o.path, len(f.up()) > 0)...)
+	warn(makeConfWarnings(o.path, o.write, len(f.up()) > 0)...)
 	// The live display measures the first build against a full build of
 	// the session the state file holds now, when that was the same command.
 	refLines := earlierCompileLines(o.state, o.command)

@@ -10,14 +10,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
-
-	"github.com/jtune/jtune/cmd/jtune/internal/atomicfile"
 )
 
 // OwnFile is the file jtune creates inside a make.conf directory that does
@@ -289,35 +285,11 @@ func (p *parser) value(a *assignment) error {
 			quoted++
 			a.quote = '\''
 		case c == '"':
-			open := p.pos
-			p.pos++
-			closed := false
-			for p.pos < len(p.d) && !closed {
-				c := p.d[p.pos]
-				switch {
-				case c == '"':
-					p.pos++
-					closed = true
-				case c == '\\' && p.pos+1 < len(p.d) && strings.IndexByte("$`\"\\\n", p.d[p.pos+1]) >= 0:
-					if p.d[p.pos+1] != '\n' {
-						b.WriteByte(p.d[p.pos+1])
-					}
-					p.pos += 2
-					complex = true
-				case c == '$':
-					ok, err := p.expand(&b)
-					if err != nil {
-						return err
-					}
-					complex = complex || ok
-				default:
-					b.WriteByte(c)
-					p.pos++
-				}
+			expanded, err := p.doubleQuoted(&b, a.name)
+			if err != nil {
+				return err
 			}
-			if !closed {
-				return p.errAt(open, "unterminated double quote in value of %s", a.name)
-			}
+			complex = complex || expanded
 			quoted++
 			a.quote = '"'
 		case c == '\\':
@@ -354,6 +326,38 @@ done:
 	}
 	a.simple = !complex && quoted <= 1
 	return nil
+}
+
+// doubleQuoted reads a "..." part of the value of name at p.pos into b. It
+// reports whether the part expanded a variable or an escape, which makes
+// the value too complex to swap in place.
+func (p *parser) doubleQuoted(b *strings.Builder, name string) (complex bool, err error) {
+	open := p.pos
+	p.pos++
+	for p.pos < len(p.d) {
+		c := p.d[p.pos]
+		switch {
+		case c == '"':
+			p.pos++
+			return complex, nil
+		case c == '\\' && p.pos+1 < len(p.d) && strings.IndexByte("$`\"\\\n", p.d[p.pos+1]) >= 0:
+			if p.d[p.pos+1] != '\n' {
+				b.WriteByte(p.d[p.pos+1])
+			}
+			p.pos += 2
+			complex = true
+		case c == '$':
+			ok, err := p.expand(b)
+			if err != nil {
+				return false, err
+			}
+			complex = complex || ok
+		default:
+			b.WriteByte(c)
+			p.pos++
+		}
+	}
+	return false, p.errAt(open, "unterminated double quote in value of %s", name)
 }
 
 // expand handles $NAME and ${NAME} at p.pos; a '$' that starts neither is
@@ -442,7 +446,9 @@ func hasLoadLimit(makeopts string) bool {
 // accumulating ("${MAKEOPTS} ...") or continued value is replaced by one
 // clean assignment, because keeping the self-reference would make the
 // result depend on earlier lines. Without any MAKEOPTS the line is appended
-// to the main file, or for a directory put in OwnFile (before is then nil).
+// to the main file, or for a directory put in OwnFile. before is nil when
+// path does not exist yet (OwnFile, or a new file from LoadForWrite); pass
+// path, before and after to Write unchanged.
 func (c *Conf) SetMakeopts(value string) (path string, before, after []byte, err error) {
 	if strings.ContainsAny(value, "\n\x00") {
 		return "", nil, nil, fmt.Errorf("MAKEOPTS value %q contains a newline or NUL", value)
@@ -518,248 +524,4 @@ func quote(value string, style byte) string {
 	}
 	b.WriteByte('"')
 	return b.String()
-}
-
-// writeHint is appended to write errors because the usual cause is running
-// jtune as a normal user against /etc/portage.
-const writeHint = "run as root or pass --write-makeconf PATH to a writable copy"
-
-// Write writes after to path without ever leaving a half-written make.conf:
-// it refuses if the file no longer holds before (someone else edited it),
-// keeps the original in the first free path.bak, path.bak.1, ... with the
-// same mode, then writes a temporary file in the same directory, fsyncs it,
-// gives it the original's mode and owner, renames it over path and fsyncs
-// the directory. Inside a make.conf directory the backup name ends in "~",
-// because Portage would otherwise read the backup after the edited file and
-// let the old MAKEOPTS win. A symlinked path is written through to its
-// target so the link survives. It returns the backup path, "" when path was
-// created or nothing changed. On error the original is untouched.
-func Write(path string, before, after []byte) (backup string, err error) {
-	confDir := filepath.Base(filepath.Dir(path)) == "make.conf"
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		path = real
-		confDir = confDir || filepath.Base(filepath.Dir(path)) == "make.conf"
-	}
-	fail := func(what string, err error) error {
-		if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) ||
-			errors.Is(err, syscall.ENOTDIR) || errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("%s make.conf: %w; %s", what, err, writeHint)
-		}
-		return fmt.Errorf("%s make.conf: %w", what, err)
-	}
-
-	mode := fs.FileMode(0o644)
-	uid, gid := -1, -1
-	cur, err := os.ReadFile(path)
-	exists := err == nil
-	switch {
-	case err == nil:
-		if !bytes.Equal(cur, before) {
-			return "", fmt.Errorf("%s: %w; run jtune again to recompute the change", path, ErrChanged)
-		}
-		if bytes.Equal(before, after) {
-			return "", nil
-		}
-		st, err := os.Stat(path)
-		if err != nil {
-			return "", fail("stat", err)
-		}
-		mode = st.Mode().Perm()
-		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-			uid, gid = int(sys.Uid), int(sys.Gid)
-		}
-	case errors.Is(err, fs.ErrNotExist) && len(before) == 0:
-		// A new file: the directory decides ownership; keep the default mode.
-		if _, err := os.Stat(filepath.Dir(path)); err != nil {
-			return "", fail("create", err)
-		}
-	case errors.Is(err, fs.ErrNotExist):
-		return "", fmt.Errorf("%s: %w (it was removed); run jtune again", path, ErrChanged)
-	default:
-		return "", fail("read", err)
-	}
-
-	if exists {
-		if backup, err = writeBackup(path, cur, mode, uid, gid, confDir); err != nil {
-			return "", fail("back up", err)
-		}
-	}
-	undo := func() {
-		if backup != "" {
-			os.Remove(backup)
-		}
-	}
-	if err := atomicfile.Replace(path, after, mode, uid, gid); err != nil {
-		undo()
-		return "", fail("write", err)
-	}
-	return backup, nil
-}
-
-func writeBackup(path string, data []byte, mode fs.FileMode, uid, gid int, confDir bool) (string, error) {
-	suffix := ""
-	if confDir {
-		suffix = "~"
-	}
-	for i := 0; ; i++ {
-		name := path + ".bak" + suffix
-		if i > 0 {
-			name = fmt.Sprintf("%s.bak.%d%s", path, i, suffix)
-		}
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		if err != nil {
-			return "", err
-		}
-		err = atomicfile.WriteSync(f, data, mode, uid, gid)
-		if err != nil {
-			os.Remove(name)
-			return "", err
-		}
-		return name, nil
-	}
-}
-
-// Diff renders a unified diff with 3 lines of context so the user can see
-// exactly what jtune will change before it writes. A nil before means the
-// file is new and is shown as coming from /dev/null.
-func Diff(path string, before, after []byte) string {
-	a, b := splitLines(before), splitLines(after)
-	ops := diffLines(a, b)
-	if len(ops) == 0 || !hasChange(ops) {
-		return ""
-	}
-	var out strings.Builder
-	from := path
-	if before == nil {
-		from = "/dev/null"
-	}
-	fmt.Fprintf(&out, "--- %s\n+++ %s\n", from, path)
-	const ctx = 3
-	for i := 0; i < len(ops); {
-		if ops[i].kind == ' ' {
-			i++
-			continue
-		}
-		// Grow the hunk while the gap to the next change is at most 2*ctx.
-		start := max(i-ctx, 0)
-		end := i
-		for {
-			for end < len(ops) && ops[end].kind != ' ' {
-				end++
-			}
-			next := end
-			for next < len(ops) && ops[next].kind == ' ' {
-				next++
-			}
-			if next < len(ops) && next-end <= 2*ctx {
-				end = next
-				continue
-			}
-			end = min(end+ctx, len(ops))
-			break
-		}
-		h := ops[start:end]
-		aStart, bStart := h[0].ai, h[0].bi
-		aN, bN := 0, 0
-		for _, o := range h {
-			if o.kind != '+' {
-				aN++
-			}
-			if o.kind != '-' {
-				bN++
-			}
-		}
-		fmt.Fprintf(&out, "@@ -%s +%s @@\n", hunkRange(aStart, aN), hunkRange(bStart, bN))
-		for _, o := range h {
-			line := o.text
-			out.WriteByte(o.kind)
-			out.WriteString(strings.TrimSuffix(line, "\n"))
-			out.WriteByte('\n')
-			if !strings.HasSuffix(line, "\n") {
-				out.WriteString("\\ No newline at end of file\n")
-			}
-		}
-		i = end
-	}
-	return out.String()
-}
-
-func hasChange(ops []op) bool {
-	for _, o := range ops {
-		if o.kind != ' ' {
-			return true
-		}
-	}
-	return false
-}
-
-// hunkRange formats a 0-based start and count the way diff -u does: an
-// empty range names the line before it, a single line omits the count.
-func hunkRange(start, n int) string {
-	switch n {
-	case 0:
-		return fmt.Sprintf("%d,0", start)
-	case 1:
-		return fmt.Sprintf("%d", start+1)
-	}
-	return fmt.Sprintf("%d,%d", start+1, n)
-}
-
-// splitLines keeps each line's "\n" so a missing final newline shows up.
-func splitLines(b []byte) []string {
-	var out []string
-	for len(b) > 0 {
-		i := bytes.IndexByte(b, '\n') + 1
-		if i == 0 {
-			i = len(b)
-		}
-		out = append(out, string(b[:i]))
-		b = b[i:]
-	}
-	return out
-}
-
-type op struct {
-	kind   byte // ' ', '-' or '+'
-	text   string
-	ai, bi int // 0-based positions in a and b where this op sits
-}
-
-// diffLines is a plain LCS diff; make.conf files are a few hundred lines at
-// most, so the quadratic table is cheap and the output is minimal.
-func diffLines(a, b []string) []op {
-	n, m := len(a), len(b)
-	lcs := make([][]int, n+1)
-	for i := range lcs {
-		lcs[i] = make([]int, m+1)
-	}
-	for i := n - 1; i >= 0; i-- {
-		for j := m - 1; j >= 0; j-- {
-			if a[i] == b[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	var ops []op
-	i, j := 0, 0
-	for i < n || j < m {
-		switch {
-		case i < n && j < m && a[i] == b[j]:
-			ops = append(ops, op{' ', a[i], i, j})
-			i++
-			j++
-		case j < m && (i == n || lcs[i][j+1] > lcs[i+1][j]):
-			ops = append(ops, op{'+', b[j], i, j})
-			j++
-		default:
-			ops = append(ops, op{'-', a[i], i, j})
-			i++
-		}
-	}
-	return ops
 }
