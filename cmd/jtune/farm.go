@@ -81,9 +81,9 @@ func loadFarm(flagSpec string, flagSet bool, getenv func(string) string, etcDir 
 	hosts, err := probe.ParseHosts(f.Spec)
 	if err != nil {
 		if flagSet {
-			return farm{}, usageError{fmt.Errorf("--hosts: %w", err)}
+			return farm{}, usageError{err: fmt.Errorf("--hosts: %w", err)}
 		}
-		return farm{}, usageError{fmt.Errorf("distcc hosts from %s: %w", f.Source, err)}
+		return farm{}, usageError{err: fmt.Errorf("distcc hosts from %s: %w", f.Source, err)}
 	}
 	f.Hosts = hosts
 	return f, nil

@@ -3,6 +3,8 @@ package main
 import (
 	"io"
 	"runtime"
+	"slices"
+	"strings"
 
 	"github.com/spf13/pflag"
 )
@@ -27,9 +29,9 @@ type hostFlags struct {
 }
 
 func (h *hostFlags) add(fs *pflag.FlagSet) {
-	fs.StringVar(&h.hosts, "hosts", "", "distcc host `list` in DISTCC_HOSTS syntax, e.g. \"localhost/2 buildbox/8,lzo\".\nDefault: $DISTCC_HOSTS, then $DISTCC_DIR/hosts (~/.distcc/hosts), then /etc/distcc/hosts,\nelse this machine alone")
-	fs.IntVar(&h.cores, "cores", runtime.NumCPU(), "`cores` of each host that has no /LIMIT, for the formula, e.g. --cores 4")
-	fs.BoolVar(&h.noHostCheck, "no-host-check", false, "do not check that each TCP distcc host answers on its port;\nby default a host that does not answer within 2 s is left out of the formula")
+	fs.StringVar(&h.hosts, "hosts", "", "distcc host `LIST` in DISTCC_HOSTS syntax, e.g. \"localhost/2 buildbox/8,lzo\" (default: $DISTCC_HOSTS, $DISTCC_DIR/hosts, ~/.distcc/hosts, /etc/distcc/hosts, else this machine alone)")
+	fs.IntVar(&h.cores, "cores", runtime.NumCPU(), "`CORES` of each host without a /LIMIT, for the formula")
+	fs.BoolVar(&h.noHostCheck, "no-host-check", false, "do not check that each TCP host answers; by default one that does not within 2 s is left out of the formula")
 }
 
 func (h *hostFlags) validate(fs *pflag.FlagSet) error {
@@ -47,8 +49,8 @@ type rangeFlags struct {
 }
 
 func (r *rangeFlags) add(fs *pflag.FlagSet) {
-	fs.IntVar(&r.min, "min", 0, "smallest `N` to try, e.g. --min 4 (default: this machine's CPUs)")
-	fs.IntVar(&r.max, "max", 0, "largest `N` to try, e.g. --max 64 (default: max(4 x N0, distcc slot sum))")
+	fs.IntVar(&r.min, "min", 0, "smallest `N` to try (default: this machine's CPUs)")
+	fs.IntVar(&r.max, "max", 0, "largest `N` to try (default: 4 x N0, or distcc's slot sum if larger)")
 }
 
 func (r *rangeFlags) validate(fs *pflag.FlagSet) error {
@@ -75,10 +77,10 @@ type makeConfFlags struct {
 }
 
 func (m *makeConfFlags) add(fs *pflag.FlagSet) {
-	fs.StringVar(&m.path, "makeconf", defaultMakeConf, "make.conf `path` (file or directory) to read for warnings")
-	fs.StringVar(&m.write, "write-makeconf", "", "write the recommended MAKEOPTS into make.conf at `PATH` (default "+defaultMakeConf+"),\nkeeping everything else and a backup; e.g. --write-makeconf or --write-makeconf=/etc/portage/make.conf")
+	fs.StringVar(&m.path, "makeconf", defaultMakeConf, "make.conf `PATH` (file or directory) to check for distcc pitfalls, unless --write-makeconf names another")
+	fs.StringVar(&m.write, "write-makeconf", "", "write the recommended MAKEOPTS into make.conf at `PATH` (default "+defaultMakeConf+"), keeping everything else and a backup; the path goes after =")
 	fs.Lookup("write-makeconf").NoOptDefVal = defaultMakeConf
-	fs.BoolVar(&m.diff, "diff", false, "with --write-makeconf, show the change as a unified diff instead of writing it")
+	fs.BoolVar(&m.diff, "diff", false, "with --write-makeconf, show the change as a diff instead of writing it")
 }
 
 func (m *makeConfFlags) validate() error {
@@ -86,4 +88,30 @@ func (m *makeConfFlags) validate() error {
 		return usagef("--diff needs --write-makeconf")
 	}
 	return nil
+}
+
+// strayWord explains a word the command line has where a flag belongs: most
+// often the value of a flag that takes it only after "=" (pflag takes
+// "--write-makeconf PATH" as the flag alone, followed by a word), or the
+// second word of a value that needed quotes ("--prepare make clean").
+func strayWord(fs *pflag.FlagSet, args []string, word string) error {
+	i := slices.Index(args, word)
+	flagAt := func(j int) *pflag.Flag {
+		if j < 0 || !strings.HasPrefix(args[j], "--") || strings.Contains(args[j], "=") {
+			return nil
+		}
+		return fs.Lookup(strings.TrimPrefix(args[j], "--"))
+	}
+	if f := flagAt(i - 1); f != nil && f.NoOptDefVal != "" && f.Value.Type() != "bool" {
+		return usagef("--%s takes its %s after =: --%s=%s", f.Name, placeholder(f), f.Name, word)
+	}
+	if f := flagAt(i - 2); f != nil && f.NoOptDefVal == "" && f.Value.Type() == "string" {
+		return usagef("%q is not a flag; quote a %s of several words: --%s %q", word, placeholder(f), f.Name, args[i-1]+" "+word)
+	}
+	return usagef("%q is not a flag; the command to tune goes after --, as in jtune [flags] -- COMMAND", word)
+}
+
+func placeholder(f *pflag.Flag) string {
+	name, _ := pflag.UnquoteUsage(f)
+	return strings.ToLower(name)
 }

@@ -27,28 +27,55 @@ func main() {
 	os.Exit(exitCode(err, os.Stderr))
 }
 
+// commands are jtune's commands after the first word; without one, jtune
+// tunes (runTune).
+var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
+	"recommend": runRecommend,
+	"simulate":  runSimulate,
+	"report":    runReport,
+}
+
 // run is jtune without the process around it: it parses args, runs the
 // command, and writes results to stdout and progress to stderr.
 func run(args []string, stdout, stderr io.Writer) error {
+	name, cmd := "", runTune
 	if len(args) > 0 {
-		switch args[0] {
-		case "simulate":
-			return runSimulate(args[1:], stdout, stderr)
-		case "recommend":
-			return runRecommend(args[1:], stdout, stderr)
-		case "report":
-			return runReport(args[1:], stdout, stderr)
+		if c, ok := commands[args[0]]; ok {
+			name, cmd, args = args[0], c, args[1:]
+		} else if args[0] == "help" {
+			return runHelp(args[1:], stdout, stderr)
 		}
 	}
-	return runTune(args, stdout, stderr)
+	err := cmd(args, stdout, stderr)
+	var usage usageError
+	if errors.As(err, &usage) {
+		usage.command = name
+		return usage
+	}
+	return err
+}
+
+// runHelp is jtune help [COMMAND]: the help of jtune or of a command.
+func runHelp(args []string, stdout, stderr io.Writer) error {
+	switch {
+	case len(args) == 0:
+		return runTune([]string{"--help"}, stdout, stderr)
+	case len(args) > 1:
+		return usagef("jtune help takes one command, got %q", args)
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		return usagef("jtune has no command %q; the commands are recommend, simulate and report", args[0])
+	}
+	return cmd([]string{"--help"}, stdout, stderr)
 }
 
 // Exit codes, documented in the README.
 const (
-	exitOK          = 0
-	exitFailure     = 1
-	exitUsage       = 2
-	exitCritical    = 3
+	exitOK       = 0
+	exitFailure  = 1
+	exitUsage    = 2
+	exitCritical = 3
 )
 
 // criticalError means the CPU reached its critical temperature: exit 3.
@@ -57,14 +84,19 @@ type criticalError struct{ err error }
 func (e criticalError) Error() string { return e.err.Error() }
 func (e criticalError) Unwrap() error { return e.err }
 
-// usageError marks a mistake on the command line: exit 2.
-type usageError struct{ err error }
+// usageError marks a mistake on the command line: exit 2. command is the
+// jtune command whose line it is ("" for tuning), for the help to point
+// at.
+type usageError struct {
+	err     error
+	command string
+}
 
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
 func usagef(format string, args ...any) error {
-	return usageError{fmt.Errorf(format, args...)}
+	return usageError{err: fmt.Errorf(format, args...)}
 }
 
 // interruptedError means a signal stopped the session: the best result so
@@ -105,7 +137,11 @@ func exitCode(err error, stderr io.Writer) int {
 		return exitCritical
 	case errors.As(err, &usage):
 		fmt.Fprintf(stderr, "jtune: %v\n", err)
-		fmt.Fprintln(stderr, "Run 'jtune --help' for usage.")
+		if usage.command != "" {
+			fmt.Fprintf(stderr, "Run 'jtune %s --help' for usage.\n", usage.command)
+		} else {
+			fmt.Fprintln(stderr, "Run 'jtune --help' for usage.")
+		}
 		return exitUsage
 	default:
 		fmt.Fprintf(stderr, "jtune: %v\n", err)

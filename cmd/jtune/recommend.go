@@ -9,6 +9,7 @@ import (
 
 	"github.com/jtune/jtune/cmd/jtune/internal/render"
 	"github.com/jtune/jtune/cmd/jtune/internal/session"
+	"github.com/jtune/jtune/cmd/jtune/internal/ui"
 	"github.com/jtune/jtune/tuner"
 )
 
@@ -87,20 +88,20 @@ func parseRecommend(args []string, stdout, stderr io.Writer) (recommendOptions, 
 	var o recommendOptions
 	fs := newFlagSet("jtune recommend", stderr)
 	o.hostFlags.add(fs)
-	fs.IntVar(&o.load, "load", runtime.NumCPU(), "the -l `M` value; 0 leaves -l out")
-	fs.StringVar(&o.state, "state", "jtune-state.json", "a tuning session's state `file` to take the answer from")
+	fs.IntVar(&o.load, "load", runtime.NumCPU(), "the make -l value `M` to recommend; 0 leaves -l out")
+	fs.StringVar(&o.state, "state", "jtune-state.json", "a tuning session's state `FILE` to take the answer from")
 	o.makeConfFlags.add(fs)
-	fs.BoolVarP(&o.help, "help", "h", false, "show this help and exit")
+	fs.BoolVarP(&o.help, "help", "h", false, "show this help")
 	if err := fs.Parse(args); err != nil {
-		return o, usageError{err}
+		return o, usageError{err: err}
 	}
 	if o.help {
-		fmt.Fprint(stdout, recommendUsage+fs.FlagUsages())
+		fmt.Fprint(stdout, recommendUsage, ui.FlagHelp(fs, ui.HelpWidth(stdout)))
 		return o, errHelp
 	}
 	switch {
 	case fs.NArg() > 0:
-		return o, usagef("jtune recommend takes no arguments, got %q", fs.Arg(0))
+		return o, strayWord(fs, args, fs.Arg(0))
 	case o.load < 0:
 		return o, usagef("--load %d must not be negative", o.load)
 	}

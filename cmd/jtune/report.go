@@ -86,15 +86,15 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 func parseReport(args []string, stdout, stderr io.Writer) (reportOptions, error) {
 	var o reportOptions
 	fs := newFlagSet("jtune report", stderr)
-	format := fs.String("format", "text", "output `format`: text, json, csv or markdown")
-	fs.StringVar(&o.plot, "plot", "", "also draw build time against N into `FILE` (.png or .svg), e.g. --plot tuning.png")
-	fs.BoolVar(&o.noColor, "no-color", false, "no colour in the text format (also when NO_COLOR is set or stdout is not a terminal)")
-	help := fs.BoolP("help", "h", false, "show this help and exit")
+	format := fs.String("format", "text", "output `FORMAT`: text, json, csv or markdown")
+	fs.StringVar(&o.plot, "plot", "", "also draw build time against N into `FILE`, .png or .svg")
+	fs.BoolVar(&o.noColor, "no-color", false, "no colour in the text format (also with NO_COLOR set, or when stdout is not a terminal)")
+	help := fs.BoolP("help", "h", false, "show this help")
 	if err := fs.Parse(args); err != nil {
-		return o, usageError{err}
+		return o, usageError{err: err}
 	}
 	if *help {
-		fmt.Fprint(stdout, reportUsage+fs.FlagUsages())
+		fmt.Fprint(stdout, reportUsage, ui.FlagHelp(fs, ui.HelpWidth(stdout)))
 		return o, errHelp
 	}
 	if fs.NArg() != 1 {

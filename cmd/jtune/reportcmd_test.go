@@ -181,10 +181,14 @@ func TestPipesGetNoEscapeCodes(t *testing.T) {
 					t.Errorf("%s has escape codes: %q", name, out)
 				}
 			}
-			for _, want := range []string{"build 1/2 at -j4 ...", "build 2/2 at -j8, expected ", "-j8 ok in", "recommended: -j", "plot written to " + plotPath} {
+			for _, want := range []string{"build 1/2 at -j4 ...", "build 2/2 at -j8, expected ", "-j8 ok in", "finished: ", "plot written to " + plotPath} {
 				if !strings.Contains(stderr.String(), want) {
 					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 				}
+			}
+			// The report has one place: stdout.
+			if !strings.Contains(stdout.String(), `"makeopts": "-j`) && !strings.Contains(stdout.String(), "MAKEOPTS=") || strings.Contains(stderr.String(), "MAKEOPTS=") {
+				t.Errorf("the report is not on stdout alone:\nstdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 			}
 			checkPlotFile(t, plotPath)
 		})

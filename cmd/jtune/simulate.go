@@ -77,7 +77,7 @@ func runSimulate(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.plot, "plot", "", "with --tune, draw build time against N into `FILE` (.png or .svg)")
 	fs.BoolVarP(&o.help, "help", "h", false, "show this help and exit")
 	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+		return usageError{err: err}
 	}
 	if o.help {
 		fmt.Fprint(stdout, simulateUsage+fs.FlagUsages())

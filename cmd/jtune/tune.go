@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -64,32 +66,32 @@ func newTuneFlags(o *tuneOptions, stderr io.Writer) *pflag.FlagSet {
 	// The command's own flags (make -C dir) must not be taken for ours.
 	fs.SetInterspersed(false)
 	o.hostFlags.add(fs)
-	fs.BoolVar(&o.pump, "pump", false, "run the command under distcc's pump wrapper (pump, or Debian's distcc-pump),\nfor ,cpp,lzo hosts: jtune --pump --hosts \"h1/8,cpp,lzo\" -- make CC=\"distcc gcc\"")
+	fs.BoolVar(&o.pump, "pump", false, "run the command under distcc's pump wrapper (pump, or Debian's distcc-pump), for ,cpp,lzo hosts")
 	o.rangeFlags.add(fs)
-	fs.IntVar(&o.budget, "budget", tuner.DefaultBudget, "most `builds` to run, repeats included, e.g. --budget 12")
-	fs.StringVar(&o.strategy, "strategy", string(tuner.DefaultStrategy), "search `method`: bayes (Gaussian-process model, expected improvement),\ngolden (golden-section from N0, noise-aware)\nor grid (evenly spaced N, like hyperfine --parameter-scan)")
-	fs.Float64Var(&o.maxLoad, "max-load", 0, "mark a build overloaded when the load average goes above `L`, e.g. --max-load 8 (default: no limit)")
-	fs.BoolVar(&o.noEarlyAbort, "no-early-abort", false, "let every build finish; by default a build 15% slower than the best so far\nis stopped and kept as a lower bound (status aborted)")
-	fs.IntVar(&o.load, "load", runtime.NumCPU(), "the make -l `M` value passed with every build and recommended, e.g. --load 2;\n0 leaves -l out")
-	fs.StringVar(&o.prepare, "prepare", "", "`command` run with sh -c before every build and not timed,\ne.g. --prepare \"make clean\" or --prepare \"make clean && ccache -C\"")
-	fs.Float64Var(&o.maxTemp, "max-temp", 85, "pause the build (SIGSTOP to its process group) when the CPU reaches `C` degrees,\nand wait before each build until it has cooled; 0 turns the thermal guard off")
-	fs.Float64Var(&o.resumeTemp, "resume-temp", 0, "resume a paused build, or start the next one, at `C` degrees (default: --max-temp - 10)")
-	fs.Float64Var(&o.critTemp, "crit-temp", 0, "stop the build and the session (exit 3) at `C` degrees\n(default: the sensor's own critical value, or --max-temp + 10)")
-	fs.StringVar(&o.sensor, "sensor", "", "temperature sensor `key` to watch, e.g. --sensor k10temp_tctl\n(default: the hottest CPU package or core sensor)")
-	fs.BoolVar(&o.requireTemp, "require-temp", false, "fail when the machine has no temperature sensor, instead of tuning unguarded")
-	fs.DurationVar(&o.timeout, "timeout", 0, "stop a build that runs longer than `DURATION` and record it as timeout, e.g. --timeout 20m (default: no limit)")
-	fs.Float64Var(&o.tolerance, "tolerance", 0.01, "recommend the smallest N within this `fraction` of the fastest build, e.g. --tolerance 0.02")
-	fs.DurationVar(&o.sampleInterval, "sample-interval", time.Second, "how often to read load, temperature and memory during a build, e.g. --sample-interval 500ms")
-	fs.StringVar(&o.state, "state", "jtune-state.json", "`file` rewritten after every build with everything measured so far;\nan existing file is kept as FILE.bak first")
-	fs.BoolVar(&o.resume, "resume", false, "continue the session in --state after a crash, power loss or Ctrl-C,\nwithout building again what finished; the command and hosts must be the same")
-	fs.DurationVar(&o.timeBudget, "time-budget", 0, "do not start a build that past builds say would not finish within `DURATION`\nof this run, e.g. --time-budget 8h (default: no limit)")
+	fs.IntVar(&o.budget, "budget", tuner.DefaultBudget, "most `BUILDS` to run, repeats included")
+	fs.StringVar(&o.strategy, "strategy", string(tuner.DefaultStrategy), "search `METHOD`: bayes (a Gaussian-process model of build time), golden (golden-section search from N0) or grid (evenly spaced N)")
+	fs.Float64Var(&o.maxLoad, "max-load", 0, "a build whose load average goes above `L` is overloaded (default: no limit)")
+	fs.BoolVar(&o.noEarlyAbort, "no-early-abort", false, "let every build finish; by default a build already 15% slower than the best is stopped and kept as a lower bound")
+	fs.IntVar(&o.load, "load", runtime.NumCPU(), "the make -l value `M` passed with every build and recommended; 0 leaves -l out")
+	fs.StringVar(&o.prepare, "prepare", "", "`COMMAND` run with sh -c before every build, not timed, e.g. \"make clean\"")
+	fs.Float64Var(&o.maxTemp, "max-temp", 85, "pause the build (SIGSTOP) when the CPU reaches `C` degrees, and wait before each build until it has cooled; 0 turns the guard off")
+	fs.Float64Var(&o.resumeTemp, "resume-temp", 0, "resume a paused build, or start the next, at `C` degrees (default: --max-temp - 10)")
+	fs.Float64Var(&o.critTemp, "crit-temp", 0, "stop the build and the session (exit 3) at `C` degrees (default: the sensor's critical value, or --max-temp + 10)")
+	fs.StringVar(&o.sensor, "sensor", "", "temperature sensor `KEY` to watch, e.g. k10temp_tctl (default: the hottest CPU sensor)")
+	fs.BoolVar(&o.requireTemp, "require-temp", false, "fail on a machine without a temperature sensor instead of tuning unguarded")
+	fs.DurationVar(&o.timeout, "timeout", 0, "stop a build that runs longer than `DURATION`, e.g. 20m, and record it as timeout (default: no limit)")
+	fs.Float64Var(&o.tolerance, "tolerance", 0.01, "recommend the smallest N within this `FRACTION` of the fastest build")
+	fs.DurationVar(&o.sampleInterval, "sample-interval", time.Second, "`DURATION` between readings of load, temperature and memory during a build")
+	fs.StringVar(&o.state, "state", "jtune-state.json", "`FILE` rewritten after every build with all that was measured; a file an earlier session left is kept as FILE.bak")
+	fs.BoolVar(&o.resume, "resume", false, "continue the session in --state after a crash, power loss or Ctrl-C, without building again what finished")
+	fs.DurationVar(&o.timeBudget, "time-budget", 0, "start no build that would not finish within `DURATION` of this run, e.g. 8h (default: no limit)")
 	o.makeConfFlags.add(fs)
-	fs.BoolVar(&o.json, "json", false, "print the final report as JSON on stdout (progress still goes to stderr)")
-	fs.StringVar(&o.plot, "plot", "", "draw build time against N into `FILE`, PNG or SVG by its extension,\ne.g. --plot tuning.png; jtune report draws it again from a state file")
-	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print no progress on stderr, only the result on stdout")
-	fs.BoolVar(&o.noColor, "no-color", false, "no colour in progress or in the text report (also when NO_COLOR is set,\nand on any stream that is not a terminal)")
-	fs.BoolVar(&o.version, "version", false, "print jtune's version and exit")
-	fs.BoolVarP(&o.help, "help", "h", false, "show this help and exit")
+	fs.BoolVar(&o.json, "json", false, "print the final report as JSON on stdout")
+	fs.StringVar(&o.plot, "plot", "", "draw build time against N into `FILE`, .png or .svg")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print no progress on stderr")
+	fs.BoolVar(&o.noColor, "no-color", false, "no colour (also with NO_COLOR set, and on a stream that is not a terminal)")
+	fs.BoolVar(&o.version, "version", false, "print jtune's version")
+	fs.BoolVarP(&o.help, "help", "h", false, "show this help")
 	return fs
 }
 
@@ -100,37 +102,48 @@ the rule of thumb N0 = 2 x total cores + 1 and prints MAKEOPTS="-jN -lM".
 
 Usage:
   jtune [flags] -- COMMAND [ARG...]
-  jtune recommend --help     MAKEOPTS from a finished session or the formula, no build
-  jtune simulate --help      predict and tune builds on a simulated farm
-  jtune report --help        show a saved session again: text, JSON, CSV, Markdown or a plot
+  jtune recommend [flags]   MAKEOPTS without a build, from a session or N0
+  jtune simulate [flags]    predict and tune builds on a simulated farm
+  jtune report STATE        show a saved session: text, JSON, CSV, Markdown
+  jtune help [COMMAND]      this help, or a command's
 
-N reaches the build three ways: {N} and {M} in any argument are replaced by
-the job and load values; if there is no placeholder and COMMAND is make,
-gmake or ninja, -jN -lM is appended; and every build gets MAKEOPTS="-jN -lM",
-JTUNE_JOBS=N and JTUNE_LOAD=M in its environment (and DISTCC_HOSTS with
---hosts), so emerge and scripts work too.
+N reaches the build three ways: {N} and {M} in any argument become the job
+and load values; without them, -jN -lM is appended when COMMAND is make,
+gmake or ninja; and every build gets MAKEOPTS="-jN -lM", JTUNE_JOBS=N and
+JTUNE_LOAD=M in its environment (and DISTCC_HOSTS with --hosts), so emerge
+and scripts work too. Flags go before the --, the command after it.
 
 Examples:
   jtune --prepare "make -C examples/cproject clean" -- make -C examples/cproject
-  jtune --hosts "localhost/2 buildbox/4 oldbox/4" --prepare "make clean" -- make CC="distcc gcc"
+  jtune --hosts "localhost/2 buildbox/4 oldbox/4" --prepare "make clean" \
+    -- make CC="distcc gcc"
   jtune --strategy grid --min 2 --max 24 --budget 6 -- ninja -C build
   jtune --json -- sh -c 'make -j{N} -l{M} vmlinux'
-  jtune --plot tuning.png --prepare "make clean" -- make CC="distcc gcc"
+  jtune --plot tuning.png --write-makeconf --prepare "make clean" -- make
 
 Flags:
 `
 
 const usageTail = `
-Exit status: 0 success, 1 runtime failure (the first build failed, a
-prepare command failed), 2 bad command line, 3 the CPU reached its critical
-temperature (the state is saved; continue with --resume), 130 after Ctrl-C
-(the best result so far is still printed and saved).
+Exit status: 0 success; 1 runtime failure (the first build or --prepare
+failed, no build finished cleanly); 2 bad command line; 3 the CPU reached its
+critical temperature (the state is saved: continue with --resume); 128 + the
+signal after SIGINT (130, Ctrl-C), SIGTERM (143) or SIGHUP (129): the build
+was stopped, the state saved and the best result so far printed.
 `
 
 // runTune is the tuning session, jtune's main command.
 func runTune(args []string, stdout, stderr io.Writer) error {
 	o, err := parseTune(args, stdout, stderr)
 	if err != nil {
+		return err
+	}
+	// Before anything is checked on the network or touched on disk: a
+	// session that cannot start must leave everything as it was.
+	if err := checkCommand(o.command); err != nil {
+		return err
+	}
+	if err := checkOutputs("--state", o.state, "--plot", o.plot); err != nil {
 		return err
 	}
 	f, err := loadFarm(o.hosts, o.set, os.Getenv, "/etc")
@@ -152,10 +165,10 @@ func parseTune(args []string, stdout, stderr io.Writer) (tuneOptions, error) {
 	var o tuneOptions
 	fs := newTuneFlags(&o, stderr)
 	if err := fs.Parse(args); err != nil {
-		return o, usageError{err}
+		return o, usageError{err: err}
 	}
 	if o.help {
-		fmt.Fprint(stdout, usageHead, fs.FlagUsages(), usageTail)
+		fmt.Fprint(stdout, usageHead, ui.FlagHelp(fs, ui.HelpWidth(stdout)), usageTail)
 		return o, errHelp
 	}
 	if o.version {
@@ -163,6 +176,12 @@ func parseTune(args []string, stdout, stderr io.Writer) (tuneOptions, error) {
 		return o, errHelp
 	}
 	o.command, o.changed = fs.Args(), fs.Changed
+	// pflag stops at the first word that is not a flag: unless that was
+	// after "--", a "--" still to come means the word was meant as a flag
+	// or a value.
+	if first := len(args) - len(o.command); len(o.command) > 0 && (first == 0 || args[first-1] != "--") && slices.Contains(o.command, "--") {
+		return o, strayWord(fs, args, o.command[0])
+	}
 	if o.pump && len(o.command) > 0 {
 		o.command = append([]string{pumpProgram()}, o.command...)
 	}
@@ -537,9 +556,7 @@ func report(o tuneOptions, rec *session.Record, res *tuner.Result, runErr error,
 	case runErr != nil && !errors.Is(runErr, tuner.ErrInterrupted):
 		return runErr
 	}
-	// The table and recommendation go to stderr too, unless the text
-	// report is about to show them in the same place.
-	if o.json || !sameFile(stdout, stderr) {
+	if !sameFile(stdout, stderr) {
 		out.SessionEnd(rec)
 	}
 	var err error
@@ -619,4 +636,56 @@ func builds(n int) string {
 		return "1 build"
 	}
 	return fmt.Sprintf("%d builds", n)
+}
+
+// checkCommand refuses a command that cannot run: a program that is not
+// there or not executable, and the pump wrapper's program too.
+func checkCommand(command []string) error {
+	for i, word := range command {
+		if _, err := exec.LookPath(word); err != nil {
+			return usagef("cannot run %q: %v", word, unwrapExec(err))
+		}
+		if i > 0 || filepath.Base(word) != pumpProgram() {
+			break
+		}
+	}
+	return nil
+}
+
+func unwrapExec(err error) error {
+	var e *exec.Error
+	if errors.As(err, &e) {
+		return e.Err
+	}
+	return err
+}
+
+// checkOutputs makes sure the files a session writes can be written
+// before its first build, so a night of builds does not end in an error:
+// each must be in a directory that exists and takes new files. It takes
+// pairs of a flag and its path; an empty path is not written.
+func checkOutputs(flagsAndPaths ...string) error {
+	for i := 0; i+1 < len(flagsAndPaths); i += 2 {
+		flag, p := flagsAndPaths[i], flagsAndPaths[i+1]
+		if p == "" {
+			continue
+		}
+		dir := filepath.Dir(p)
+		f, err := os.CreateTemp(dir, ".jtune-check-*")
+		if err != nil {
+			return usagef("%s %s cannot be written: %v", flag, p, unwrapPath(err))
+		}
+		f.Close()
+		os.Remove(f.Name())
+	}
+	return nil
+}
+
+// unwrapPath drops the temporary name from an error about the directory.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("directory %s: %w", filepath.Dir(pe.Path), pe.Err)
+	}
+	return err
 }

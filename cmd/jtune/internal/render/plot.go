@@ -280,8 +280,11 @@ func plotTitle(r *session.Record) string {
 	hosts := "this machine alone"
 	if n := len(r.Hosts); n > 0 {
 		hosts = fmt.Sprintf("%d distcc host%s", n, plural(n))
-		if d := len(r.Unreachable); d > 0 {
-			hosts += fmt.Sprintf(" (%d did not answer)", d)
+		switch d := len(r.Unreachable); {
+		case d == n:
+			hosts += ", none of which answered"
+		case d > 0:
+			hosts += fmt.Sprintf(", of which %d answered", n-d)
 		}
 	}
 	builds := 0

@@ -23,7 +23,10 @@ import (
 // Style colours the text report. The zero value adds no colour, which is
 // what files, pipes and golden tests get.
 type Style struct {
-	Good, Bad, Strong *color.Color
+	Good   *color.Color // a clean build
+	Warm   *color.Color // a build only stopped early: worth a look, not an error
+	Bad    *color.Color // a failed or overloaded build
+	Strong *color.Color // the recommendation
 }
 
 func (s Style) paint(c *color.Color, text string) string {
@@ -53,9 +56,12 @@ func Text(w io.Writer, r *session.Record, st Style) error {
 	marked := false
 	for i, t := range r.Trials {
 		line := strings.TrimSuffix(lines[i+1], "\n")
-		c := st.Good
-		if t.Status != tuner.StatusOK {
-			c = st.Bad
+		c := st.Bad
+		switch t.Status {
+		case tuner.StatusOK:
+			c = st.Good
+		case tuner.StatusAborted, tuner.StatusTimeout, tuner.StatusInterrupted:
+			c = st.Warm
 		}
 		// The recommended build's row is bold around its status, painted
 		// apart because a colour's reset code ends bold too.

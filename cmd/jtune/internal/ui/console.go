@@ -97,7 +97,8 @@ func ReportStyle(w io.Writer, noColor bool) render.Style {
 	if noColor || os.Getenv("NO_COLOR") != "" || !IsTerminal(w) {
 		return render.Style{}
 	}
-	return render.Style{Good: newColor(true, color.FgGreen), Bad: newColor(true, color.FgRed, color.Bold), Strong: newColor(true, color.Bold)}
+	return render.Style{Good: newColor(true, color.FgGreen), Warm: newColor(true, color.FgYellow),
+		Bad: newColor(true, color.FgRed, color.Bold), Strong: newColor(true, color.Bold)}
 }
 
 // Printf writes a line of progress, unless quiet.
@@ -117,7 +118,11 @@ func (p *Console) Header(r *session.Record, hosts string) {
 		p.Printf("jtune: distcc hosts: %s\n", r.HostsSource)
 	}
 	p.Printf("jtune: formula N0 = %s\n", r.Formula)
-	p.Printf("jtune: %s search over %s, at most %d builds, -l%d\n", r.Settings.Strategy, r.Range(), r.Settings.Budget, r.Load)
+	load := fmt.Sprintf("-l%d", r.Load)
+	if r.Load == 0 {
+		load = "no -l"
+	}
+	p.Printf("jtune: %s search over %s, at most %d build%s, %s\n", r.Settings.Strategy, r.Range(), r.Settings.Budget, plural(r.Settings.Budget), load)
 }
 
 // EarlierLines gives the compile lines of a full build of an earlier
@@ -186,35 +191,55 @@ func (p *Console) BuildDone(trials []tuner.Trial) {
 	p.cur = nil
 	p.mu.Unlock()
 	t := trials[len(trials)-1]
-	status := p.good.Sprint(t.Status)
-	if t.Status != tuner.StatusOK {
-		status = p.bad.Sprint(t.Status)
-	}
-	line := fmt.Sprintf("jtune:   -j%d %s in %.1f s, %d distcc failures, max load %.2f, max temp %s",
-		t.Jobs, status, t.WallSeconds, t.DistccFailures, t.MaxLoad, render.Celsius(t.MaxTempC))
+	line := fmt.Sprintf("jtune:   -j%d %s in %s, %d distcc failures, max load %.2f, max temp %s",
+		t.Jobs, p.statusColor(t.Status).Sprint(t.Status), render.BuildTime(t), t.DistccFailures, t.MaxLoad, render.Celsius(t.MaxTempC))
 	if t.CompileLines > 0 {
 		line += fmt.Sprintf(", %d compile lines", t.CompileLines)
 	}
 	if t.Reason != "" {
 		line += " (" + t.Reason + ")"
 	}
+	if last := lastLine(t.StderrTail); t.Status == tuner.StatusFailed && last != "" {
+		line += ": " + last
+	}
 	p.Printf("%s\n", line)
 }
 
-// SessionEnd prints the compact table and the recommendation on stderr.
-func (p *Console) SessionEnd(r *session.Record) {
-	if p.quiet {
-		return
+// statusColor is how a status is painted: green when clean, yellow for a
+// build that was only stopped early (not an error), red otherwise.
+func (p *Console) statusColor(s tuner.Status) *color.Color {
+	switch s {
+	case tuner.StatusOK:
+		return p.good
+	case tuner.StatusAborted, tuner.StatusTimeout, tuner.StatusInterrupted:
+		return p.warm
 	}
-	fmt.Fprintln(p.w)
-	_ = render.Text(p.w, r, p.style())
+	return p.bad
 }
 
-func (p *Console) style() render.Style {
-	if !p.color {
-		return render.Style{}
+// lastLine is the last line of text that is not blank.
+func lastLine(text string) string {
+	lines := nonBlank(text)
+	if len(lines) == 0 {
+		return ""
 	}
-	return render.Style{Good: p.good, Bad: p.bad, Strong: p.bold}
+	return lines[len(lines)-1]
+}
+
+func nonBlank(text string) []string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.TrimSpace(l) != "" {
+			out = append(out, strings.TrimRight(l, "\r"))
+		}
+	}
+	return out
+}
+
+// SessionEnd says on stderr that the session is over; the report itself
+// goes to stdout only, its one place.
+func (p *Console) SessionEnd(r *session.Record) {
+	p.Printf("jtune: finished: %s; the report is on stdout\n", render.Outcome(r))
 }
 
 // Warn shows a warning with the advice for its kind.
@@ -226,7 +251,7 @@ func (p *Console) Warn(w tuner.Warning) {
 // it is the error message the user needs.
 func (p *Console) BrokenCommand(e *tuner.BrokenCommandError) {
 	fmt.Fprintf(p.w, "%s the first build failed (exit code %d); the end of its output:\n", p.bad.Sprint("jtune:"), e.ExitCode)
-	for _, line := range strings.Split(strings.TrimRight(e.StderrTail, "\n"), "\n") {
+	for _, line := range nonBlank(e.StderrTail) {
 		fmt.Fprintf(p.w, "  | %s\n", line)
 	}
 }
@@ -239,4 +264,11 @@ func (p *Console) CoolDown(target float64) func(tempC float64) {
 			p.Printf("jtune: cooling down: CPU at %.0f °C, next build at %.0f °C (%.0f to go)\n", tempC, target, tempC-target)
 		}
 	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
