@@ -63,7 +63,7 @@ func TestRecommendWarnsAboutTheFileWritten(t *testing.T) {
 	dir := t.TempDir()
 	makeConfTree(t, dir, map[string]string{"clean.conf": makeConfClean, "copy.conf": makeConfPitfalls})
 	_, stderr, err := recommend(t, "--hosts", "localhost/2 127.0.0.2/4", "--no-host-check", "--cores", "2", "--load", "2",
-		"--state", filepath.Join(dir, "none.json"), "--makeconf", filepath.Join(dir, "clean.conf"),
+		"--makeconf", filepath.Join(dir, "clean.conf"),
 		"--write-makeconf="+filepath.Join(dir, "copy.conf"), "--diff")
 	if err != nil {
 		t.Fatal(err)

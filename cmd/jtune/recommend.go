@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -32,9 +33,10 @@ Flags:
 type recommendOptions struct {
 	hostFlags
 	makeConfFlags
-	load  int
-	state string
-	help  bool
+	load       int
+	state      string
+	stateGiven bool // --state was given: a file that cannot be used is an error
+	help       bool
 }
 
 func runRecommend(args []string, stdout, stderr io.Writer) error {
@@ -50,7 +52,16 @@ func runRecommend(args []string, stdout, stderr io.Writer) error {
 	if !o.noHostCheck {
 		warnings = f.checkHosts(context.Background())
 	}
-	jobs, load, rule := recommendFromState(o.state, f)
+	jobs, load, rule := 0, 0, ""
+	if r, err := sessionFor(o.state, f); err != nil {
+		if o.stateGiven {
+			return fmt.Errorf("--state %s: %w", o.state, err)
+		}
+		fmt.Fprintf(stderr, "jtune: no tuning session used: %v\n", err)
+	} else {
+		jobs, load = r.Recommended.Jobs, r.Recommended.Load
+		rule = fmt.Sprintf("the tuning session in %s (%s, %s)", o.state, builds(countedBuilds(r.Trials)), r.Recommended.Reason)
+	}
 	if rule == "" {
 		n0, formula := f.formula(runtime.NumCPU(), o.cores)
 		jobs, load, rule = n0, o.load, "the formula N0 = "+formula
@@ -72,15 +83,23 @@ func runRecommend(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// recommendFromState takes the answer from a finished session in path
-// for the same host list. rule is empty when there is none.
-func recommendFromState(path string, f farm) (jobs, load int, rule string) {
+// sessionFor reads the finished session in path if it was tuned for the
+// farm f, and says why not otherwise.
+func sessionFor(path string, f farm) (*session.Record, error) {
 	r, err := session.Read(path)
-	if err != nil || r.Recommended == nil || r.Running() || !sameHosts(r.HostsSpec, f.Spec) {
-		return 0, 0, ""
+	switch {
+	case errors.Is(err, session.ErrNoFile):
+		return nil, fmt.Errorf("there is no state file %s", path)
+	case err != nil:
+		return nil, err
+	case r.Running():
+		return nil, fmt.Errorf("the session in %s has not finished (it is running, or its jtune died: finish it with --resume)", path)
+	case !sameHosts(r.HostsSpec, f.Spec):
+		return nil, fmt.Errorf("the session in %s was tuned for other hosts (%q)", path, r.HostsSpec)
+	case r.Recommended == nil:
+		return nil, fmt.Errorf("the session in %s ended without a recommendation", path)
 	}
-	rule = fmt.Sprintf("the tuning session in %s (%d builds, %s)", path, len(r.Trials), r.Recommended.Reason)
-	return r.Recommended.Jobs, r.Recommended.Load, rule
+	return r, nil
 }
 
 // parseRecommend reads and checks jtune recommend's command line.
@@ -99,6 +118,7 @@ func parseRecommend(args []string, stdout, stderr io.Writer) (recommendOptions, 
 		fmt.Fprint(stdout, recommendUsage, ui.FlagHelp(fs, ui.HelpWidth(stdout)))
 		return o, errHelp
 	}
+	o.stateGiven = fs.Changed("state")
 	switch {
 	case fs.NArg() > 0:
 		return o, strayWord(fs, args, fs.Arg(0))

@@ -8,8 +8,13 @@ import (
 	"testing"
 )
 
+// recommend runs jtune recommend in process, in an empty directory, so
+// that no jtune-state.json of the developer's is taken as the session.
 func recommend(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
+	if wd, _ := os.Getwd(); !strings.HasPrefix(wd, os.TempDir()) {
+		t.Chdir(t.TempDir())
+	}
 	var out, errb bytes.Buffer
 	err = run(append([]string{"recommend"}, args...), &out, &errb)
 	return out.String(), errb.String(), err
@@ -20,7 +25,7 @@ func TestRecommendFromTheFormula(t *testing.T) {
 	// The seed's farm: distcc has 2 + 4 + 4 slots, below N0 = 13 when
 	// this machine counts as 2 cores, so the slots cap the answer.
 	stdout, stderr, err := recommend(t, "--hosts", "localhost/2 127.0.0.2 127.0.0.3", "--no-host-check", "--cores", "2", "--load", "2",
-		"--state", filepath.Join(dir, "none.json"), "--makeconf", filepath.Join(dir, "make.conf"))
+		"--makeconf", filepath.Join(dir, "make.conf"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,10 +55,37 @@ func TestRecommendFromAFinishedSession(t *testing.T) {
 	if !strings.Contains(stdout, "rule: the tuning session in "+state+" (5 builds") || !strings.HasSuffix(stdout, "MAKEOPTS=\"-j40 -l2\"\n") {
 		t.Errorf("stdout:\n%s", stdout)
 	}
-	// Another farm: the session says nothing about it.
-	stdout, _, err = recommend(t, "--hosts", "localhost/2", "--no-host-check", "--state", state, "--makeconf", filepath.Join(dir, "none"))
-	if err != nil || !strings.Contains(stdout, "rule: the formula") {
-		t.Errorf("a session for other hosts was used: %v\n%s", err, stdout)
+	// The same hosts in another order and without --randomize: the same farm.
+	stdout, _, err = recommend(t, "--hosts", "127.0.0.3,lzo localhost/2 127.0.0.2,lzo", "--no-host-check", "--state", state, "--makeconf", filepath.Join(dir, "none"))
+	if err != nil || !strings.HasSuffix(stdout, "MAKEOPTS=\"-j40 -l2\"\n") {
+		t.Errorf("the session was not used for the same hosts spelled differently: %v\n%s", err, stdout)
+	}
+	// Another farm: the session says nothing about it, and --state named it.
+	_, _, err = recommend(t, "--hosts", "localhost/2", "--no-host-check", "--state", state, "--makeconf", filepath.Join(dir, "none"))
+	if err == nil || !strings.Contains(err.Error(), "was tuned for other hosts") {
+		t.Errorf("a session for other hosts: %v", err)
+	}
+}
+
+// TestRecommendSaysWhatItUsed: without --state, a default state file that
+// cannot be used is named with the reason, and the formula answers; an
+// explicit --state that cannot be used is an error.
+func TestRecommendSaysWhatItUsed(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	corrupt := filepath.Join(dir, "corrupt.json")
+	if err := os.WriteFile(corrupt, []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--hosts", "localhost/2", "--no-host-check", "--makeconf", filepath.Join(dir, "none")}
+	stdout, stderr, err := recommend(t, args...)
+	if err != nil || !strings.Contains(stderr, "no tuning session used: there is no state file jtune-state.json") || !strings.Contains(stdout, "rule: the formula") {
+		t.Errorf("default state missing: %v\nstdout %s\nstderr %s", err, stdout, stderr)
+	}
+	for _, state := range []string{"nosuch.json", corrupt} {
+		if _, _, err := recommend(t, append(args, "--state", state)...); err == nil || !strings.Contains(err.Error(), "--state "+state) {
+			t.Errorf("--state %s: %v", state, err)
+		}
 	}
 }
 
@@ -64,7 +96,7 @@ func TestRecommendWarnsAndWritesMakeConf(t *testing.T) {
 	if err := os.WriteFile(conf, []byte(original), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"--hosts", "localhost/2 127.0.0.2/4", "--no-host-check", "--cores", "2", "--load", "2", "--state", filepath.Join(dir, "none.json"), "--makeconf", conf}
+	args := []string{"--hosts", "localhost/2 127.0.0.2/4", "--no-host-check", "--cores", "2", "--load", "2", "--makeconf", conf}
 
 	stdout, stderr, err := recommend(t, append(args, "--write-makeconf="+conf, "--diff")...)
 	if err != nil {

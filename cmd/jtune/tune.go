@@ -492,6 +492,9 @@ func tune(sigs signals, o tuneOptions, f farm, hostWarnings []tuner.Warning, std
 	defer out.StopLive()
 	announced := false
 	save := func() error {
+		if !o.resume && !started(rec.Trials) {
+			return nil // nothing worth keeping yet: leave an earlier session's file alone
+		}
 		if err := store.Save(rec); err != nil {
 			return err
 		}
@@ -688,4 +691,20 @@ func unwrapPath(err error) error {
 		return fmt.Errorf("directory %s: %w", filepath.Dir(pe.Path), pe.Err)
 	}
 	return err
+}
+
+// started reports whether a session has begun in earnest: a build ran
+// that says something about N. A first build that failed (the command is
+// broken) or builds the user interrupted do not, and until one does the
+// state file of an earlier session stays as it is.
+func started(trials []tuner.Trial) bool {
+	for i, t := range trials {
+		switch {
+		case t.Status == tuner.StatusInterrupted:
+		case i == 0 && t.Status == tuner.StatusFailed:
+		default:
+			return true
+		}
+	}
+	return false
 }
