@@ -16,11 +16,45 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"syscall"
 )
 
-// version is set at link time with -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
+// version is set at link time with -ldflags "-X main.version=..."; when
+// it is not, the module's version comes from the build information that go
+// install records (v1.2.3, or a pseudo-version), and a build from a clone
+// says "(devel)" with the commit it was built from.
+var version = ""
+
+func jtuneVersion() string {
+	if version != "" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := info.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if v == "(devel)" && rev != "" {
+		v += " " + rev[:min(12, len(rev))]
+		if modified == "true" {
+			v += "+dirty"
+		}
+	}
+	return v
+}
 
 func main() {
 	err := run(os.Args[1:], os.Stdout, os.Stderr)

@@ -172,7 +172,7 @@ func parseTune(args []string, stdout, stderr io.Writer) (tuneOptions, error) {
 		return o, errHelp
 	}
 	if o.version {
-		fmt.Fprintf(stdout, "jtune %s\n", version)
+		fmt.Fprintf(stdout, "jtune %s\n", jtuneVersion())
 		return o, errHelp
 	}
 	o.command, o.changed = fs.Args(), fs.Changed
