@@ -18,7 +18,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/jtune/jtune/cmd/jtune/internal/atomicfile"
-	"github.com/jtune/jtune/model"
+	"github.com/jtune/jtune/model/sim"
 	"github.com/jtune/jtune/probe"
 	"github.com/jtune/jtune/tuner"
 )
@@ -376,7 +376,7 @@ func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
 
 // simulatedReport dresses a simulated session as a saved one, so jtune
 // simulate --tune --plot draws it like a real session.
-func simulatedReport(farm model.Farm, o simOptions, n0, lo, hi int, res *tuner.Result) *report {
+func simulatedReport(farm sim.Farm, o simOptions, n0, lo, hi int, res *tuner.Result) *report {
 	command := []string{"simulate", "--farm", o.farm}
 	if o.hostsUsed > 0 {
 		command = append(command, "--hosts-used", strconv.Itoa(o.hostsUsed))
