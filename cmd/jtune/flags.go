@@ -95,6 +95,7 @@ func (m *makeConfFlags) validate() error {
 // "--write-makeconf PATH" as the flag alone, followed by a word), or the
 // second word of a value that needed quotes ("--prepare make clean").
 func strayWord(fs *pflag.FlagSet, args []string, word string) error {
+	tunes := fs.Name() == "jtune"
 	i := slices.Index(args, word)
 	flagAt := func(j int) *pflag.Flag {
 		if j < 0 || !strings.HasPrefix(args[j], "--") || strings.Contains(args[j], "=") {
@@ -105,8 +106,11 @@ func strayWord(fs *pflag.FlagSet, args []string, word string) error {
 	if f := flagAt(i - 1); f != nil && f.NoOptDefVal != "" && f.Value.Type() != "bool" {
 		return usagef("--%s takes its %s after =: --%s=%s", f.Name, placeholder(f), f.Name, word)
 	}
-	if f := flagAt(i - 2); f != nil && f.NoOptDefVal == "" && f.Value.Type() == "string" {
-		return usagef("%q is not a flag; quote a %s of several words: --%s %q", word, placeholder(f), f.Name, args[i-1]+" "+word)
+	if f := flagAt(i - 2); f != nil && placeholder(f) == "command" {
+		return usagef("%q is not a flag; quote a command of several words: --%s %q", word, f.Name, args[i-1]+" "+word)
+	}
+	if !tunes {
+		return usagef("%s takes no arguments, got %q", fs.Name(), word)
 	}
 	return usagef("%q is not a flag; the command to tune goes after --, as in jtune [flags] -- COMMAND", word)
 }

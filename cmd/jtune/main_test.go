@@ -304,8 +304,10 @@ func TestTuneBrokenCommandExits1WithItsStderr(t *testing.T) {
 	if n := len(f.calls(t)); n != 1 {
 		t.Errorf("%d builds ran after a broken first build, want 1", n)
 	}
-	if s := readReport(t, f.state); len(s.Trials) != 1 || s.Trials[0].Status != "failed" || s.Outcome != "broken" {
-		t.Errorf("state: %+v", s)
+	// A session whose command is broken has not started: it leaves no
+	// state behind, and keeps an earlier session's (TestAFailedStart...).
+	if _, err := os.Stat(f.state); err == nil {
+		t.Error("a broken command left a state file")
 	}
 }
 

@@ -8,52 +8,71 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jtune/jtune/model"
+	"github.com/jtune/jtune/model/sim"
 	"github.com/jtune/jtune/tuner"
 )
 
+// seedFarmFile is the seed farm as users find it; --farm seed is the same
+// farm, built in.
 const seedFarmFile = "../../examples/farms/seed.json"
 
-func TestSimulateCurve(t *testing.T) {
+// simulate runs jtune simulate in process and returns its stdout.
+func simulate(t *testing.T, args ...string) []byte {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
-	err := run([]string{"simulate", "--farm", seedFarmFile, "--hosts-used", "6", "--min", "36", "--max", "44"}, &stdout, &stderr)
-	if err != nil {
-		t.Fatal(err)
+	if err := run(append([]string{"simulate"}, args...), &stdout, &stderr); err != nil {
+		t.Fatalf("jtune simulate %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 	}
-	out := stdout.String()
-	if n := strings.Count(out, "\n"); n != 1+9+2 {
-		t.Errorf("want a header, 9 rows and a summary, got %d lines:\n%s", n, out)
+	return stdout.Bytes()
+}
+
+// TestSimulateCurve compares the predicted curve with its golden file; a
+// path to the seed farm gives the same as the built-in one. Run go test
+// -update to accept a change.
+func TestSimulateCurve(t *testing.T) {
+	args := []string{"--hosts-used", "6", "--min", "36", "--max", "44"}
+	out := simulate(t, append([]string{"--farm", "seed"}, args...)...)
+	checkGolden(t, "simulate-curve.stdout", out)
+	if byPath := simulate(t, append([]string{"--farm", seedFarmFile}, args...)...); !bytes.Equal(byPath, out) {
+		t.Errorf("--farm %s differs from --farm seed:\n%s\n%s", seedFarmFile, byPath, out)
 	}
-	// The seed study's peak with 6 containers was about 40.
-	if !strings.Contains(out, "formula N0 = 13; fastest predicted: -j") {
-		t.Errorf("no summary line:\n%s", out)
-	}
-	f, err := model.LoadFarm(seedFarmFile)
+	// The summary names the simulator's fastest N.
+	f, err := sim.SeedFarm()
 	if err != nil {
 		t.Fatal(err)
 	}
 	best, _ := f.WithHosts(6).Argmin(36, 44)
-	if !strings.Contains(out, "-j"+strconv.Itoa(best)+" (") {
+	if !bytes.Contains(out, []byte("fastest predicted: -j"+strconv.Itoa(best)+" (")) {
 		t.Errorf("summary does not name the fastest N %d:\n%s", best, out)
 	}
 }
 
+// TestSimulateTune compares a seeded tuning session on the simulated seed
+// farm, with each strategy, with its golden file.
 func TestSimulateTune(t *testing.T) {
 	for _, strategy := range tuner.Strategies {
 		t.Run(string(strategy), func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			err := run([]string{"simulate", "--farm", seedFarmFile, "--hosts-used", "6", "--tune", "--strategy", string(strategy), "--seed", "7"}, &stdout, &stderr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out := stdout.String()
-			for _, want := range []string{"true fastest: -j", "recommended: -j", "above the fastest"} {
-				if !strings.Contains(out, want) {
-					t.Errorf("output lacks %q:\n%s", want, out)
-				}
-			}
+			out := simulate(t, "--farm", "seed", "--hosts-used", "6", "--tune", "--strategy", string(strategy), "--seed", "7")
+			checkGolden(t, "simulate-tune-"+string(strategy)+".stdout", out)
 		})
 	}
+}
+
+// TestSimulateBench runs the whole benchmark with one seed, from a
+// directory without the repository's files around it, and compares its
+// table with the golden file. It takes about half a minute on two cores.
+func TestSimulateBench(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the benchmark takes about half a minute; skipped with -short")
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	out := simulate(t, "--bench", "--seeds", "1")
+	t.Chdir(wd)
+	checkGolden(t, "simulate-bench.stdout", out)
 }
 
 func TestSimulateErrors(t *testing.T) {
@@ -68,10 +87,11 @@ func TestSimulateErrors(t *testing.T) {
 		want string
 	}{
 		{"no farm", []string{"simulate"}, 2, "--farm is required"},
-		{"too many hosts", []string{"simulate", "--farm", seedFarmFile, "--hosts-used", "99"}, 2, "--hosts-used 99 must be in 0..8"},
+		{"too many hosts", []string{"simulate", "--farm", "seed", "--hosts-used", "99"}, 2, "--hosts-used 99 must be in 0..8"},
 		{"unknown strategy", []string{"simulate", "--farm", seedFarmFile, "--tune", "--strategy", "tpe"}, 2, `--strategy "tpe" isn't one of`},
-		{"stray argument", []string{"simulate", "--farm", seedFarmFile, "make"}, 2, `takes no arguments, got "make"`},
+		{"stray argument", []string{"simulate", "--farm", "seed", "make"}, 2, `takes no arguments, got "make"`},
 		{"missing file", []string{"simulate", "--farm", "nope.json"}, 1, "nope.json"},
+		{"a file named seed is ./seed", []string{"simulate", "--farm", "./seed"}, 1, "./seed"},
 		{"bad field", []string{"simulate", "--farm", bad}, 1, "hosts[0].slots"},
 	}
 	for _, tt := range tests {
@@ -82,62 +102,5 @@ func TestSimulateErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), tt.code, tt.want)
 			}
 		})
-	}
-}
-
-// TestBenchHarness runs the tuning-quality benchmark on a few farms: the
-// scores must be consistent, and no strategy may recommend an N where
-// builds fail. The full benchmark is `jtune simulate --bench`.
-func TestBenchHarness(t *testing.T) {
-	seed, err := model.LoadFarm(seedFarmFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	farms := benchFarms(seed, 4)
-	if farms[0].name != "seed (6 containers)" || len(farms) != 4 {
-		t.Fatalf("farms: %v", farms[0].name)
-	}
-	sums := bench(farms, tuner.Strategies, 8, 2)
-	if len(sums) != len(tuner.Strategies) {
-		t.Fatalf("%d summaries", len(sums))
-	}
-	for _, s := range sums {
-		if s.runs != 8 || s.hitRate < 0 || s.hitRate > 1 || s.medianBuilds < 1 || s.medianBuilds > 8 || s.p90Builds < s.medianBuilds || s.meanCost < 1 {
-			t.Errorf("%s: inconsistent summary %+v", s.strategy, s)
-		}
-		if s.failingRecs != 0 {
-			t.Errorf("%s recommended a failing N %d times", s.strategy, s.failingRecs)
-		}
-	}
-	var md bytes.Buffer
-	if err := writeBench(&md, sums, 4, 2, 8); err != nil || strings.Count(md.String(), "\n| ") != len(sums)+1 {
-		t.Errorf("markdown table:\n%s", md.String())
-	}
-}
-
-// TestBayesOnSimulatedFarms tunes the seed farm and one random farm of
-// each shape with fixed seeds: Bayesian search must land within 2% of the
-// true best in most sessions, within its budget, and never on a failing N.
-func TestBayesOnSimulatedFarms(t *testing.T) {
-	seed, err := model.LoadFarm(seedFarmFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	farms := benchFarms(seed, 4) // the seed farm, then unimodal, plateau and wall
-	hits, runs := 0, 0
-	for _, bf := range farms {
-		for s := uint64(1); s <= 4; s++ {
-			r := benchOne(bf, tuner.Bayes, 8, s)
-			runs++
-			if r.hit {
-				hits++
-			}
-			if r.failed || r.builds > 8 {
-				t.Errorf("%s, seed %d: %+v", bf.name, s, r)
-			}
-		}
-	}
-	if rate := float64(hits) / float64(runs); rate < 0.9 { // the benchmark's 97%, less a miss at 16 sessions
-		t.Errorf("bayes hit the best N in %d of %d sessions", hits, runs)
 	}
 }

@@ -1,11 +1,10 @@
-package model
+package sim
 
 import (
 	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -15,20 +14,46 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/gonum/stat"
+
+	"github.com/jtune/jtune/tuner"
 )
 
 const (
-	seedFarmPath  = "../examples/farms/seed.json"
-	seedStudyPath = "../../shared/seed/distcc-benchmark-study.txt"
+	// exampleSeedPath is the seed farm as users find it.
+	exampleSeedPath = "../../examples/farms/seed.json"
+	// seedStudyPath holds the times of the study the seed farm was
+	// calibrated against.
+	seedStudyPath = "testdata/seed-study.txt"
 )
 
 func loadSeed(t testing.TB) Farm {
 	t.Helper()
-	f, err := LoadFarm(seedFarmPath)
+	f, err := SeedFarm()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// TestSeedFarmMatchesExample: the built-in seed farm and the one in
+// examples/farms are one file, so they cannot drift apart.
+func TestSeedFarmMatchesExample(t *testing.T) {
+	example, err := os.ReadFile(exampleSeedPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(example, seedJSON) {
+		t.Errorf("%s differs from the built-in farms/seed.json: copy one over the other", exampleSeedPath)
+	}
+	f, err := LoadFarm(exampleSeedPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := loadSeed(t); !reflect.DeepEqual(f, g) {
+		t.Errorf("LoadFarm(%s) and SeedFarm differ", exampleSeedPath)
+	}
 }
 
 // studyRuns holds the `real` times of one benchmark table, by column.
@@ -103,9 +128,6 @@ func parseStudy(data []byte) (map[string]*studyRuns, error) {
 func readStudy(t *testing.T) map[string]*studyRuns {
 	t.Helper()
 	data, err := os.ReadFile(seedStudyPath)
-	if errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("seed study %s not found: calibration against it cannot be checked", seedStudyPath)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +272,7 @@ func TestNoiseLevel(t *testing.T) {
 		for range 200 {
 			xs = append(xs, f.Simulate(40, want, rng).Seconds/base)
 		}
-		mean, sd := meanSD(xs)
+		mean, sd := stat.MeanStdDev(xs, nil)
 		t.Logf("noise %.2f: mean %.4f sd %.4f", want, mean, sd)
 		if math.Abs(sd/want-1) > 0.3 {
 			t.Errorf("noise %.2f: measured relative sd %.4f, not within 30%%", want, sd)
@@ -265,22 +287,9 @@ func TestNoiseLevel(t *testing.T) {
 	for range 200 {
 		xs = append(xs, f.Simulate(40, -1, rng).Seconds/base)
 	}
-	if _, sd := meanSD(xs); math.Abs(sd/f.Noise.RelativeSD-1) > 0.3 {
+	if _, sd := stat.MeanStdDev(xs, nil); math.Abs(sd/f.Noise.RelativeSD-1) > 0.3 {
 		t.Errorf("noise -1 should use noise.relative_sd=%.3f, measured %.4f", f.Noise.RelativeSD, sd)
 	}
-}
-
-func meanSD(xs []float64) (float64, float64) {
-	m := 0.0
-	for _, x := range xs {
-		m += x
-	}
-	m /= float64(len(xs))
-	v := 0.0
-	for _, x := range xs {
-		v += (x - m) * (x - m)
-	}
-	return m, math.Sqrt(v / float64(len(xs)-1))
 }
 
 func TestUnitDone(t *testing.T) {
@@ -402,11 +411,7 @@ func TestParseDefaults(t *testing.T) {
 }
 
 func TestSeedJSONRoundTrip(t *testing.T) {
-	data, err := os.ReadFile(seedFarmPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := ParseFarm(data)
+	f, err := ParseFarm(seedJSON)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,9 +440,9 @@ func TestSeedJSONRoundTrip(t *testing.T) {
 
 // coarseCurve samples N on a grid fine enough to see a shape, then
 // refines around the best point, which keeps 64-host farms fast.
-func coarseCurve(f Farm, hi int) map[int]SimResult {
+func coarseCurve(f Farm, hi int) map[int]Result {
 	step := max(1, hi/40)
-	out := map[int]SimResult{}
+	out := map[int]Result{}
 	best := 1
 	for n := 1; ; n += step {
 		n = min(n, hi)
@@ -457,7 +462,7 @@ func coarseCurve(f Farm, hi int) map[int]SimResult {
 	return out
 }
 
-func argminOf(c map[int]SimResult) (int, float64) {
+func argminOf(c map[int]Result) (int, float64) {
 	bn, bt := 0, math.Inf(1)
 	for n, r := range c {
 		if r.Seconds < bt || r.Seconds == bt && n < bn {
@@ -657,5 +662,13 @@ func TestSwapOnTheMaster(t *testing.T) {
 	}
 	if slow, fast := f.Simulate(24, 0, nil).Seconds, f.Simulate(10, 0, nil).Seconds; slow <= fast {
 		t.Errorf("-j24 swapping took %.1f s, not slower than -j10's %.1f s", slow, fast)
+	}
+}
+
+func TestSearchRange(t *testing.T) {
+	f := loadSeed(t).WithHosts(6) // a 2-core master and two 2-core slaves
+	n0, r := f.SearchRange()
+	if n0 != 13 || r != (tuner.Range{Min: 2, Max: 52}) {
+		t.Errorf("SearchRange = %d, %v; want 13 and -j2..-j52 (the seed study's formula)", n0, r)
 	}
 }
