@@ -94,19 +94,11 @@ func CommandLine(args []string, jobs, load int) []string {
 	return out
 }
 
-// MakeOpts renders -jN -lM as MAKEOPTS wants it; a load of zero means no -l.
-func MakeOpts(jobs, load int) string {
-	if load > 0 {
-		return fmt.Sprintf("-j%d -l%d", jobs, load)
-	}
-	return fmt.Sprintf("-j%d", jobs)
-}
-
 // BuildEnv returns base with the variables that carry N to the build set,
 // replacing any earlier values, so emerge and scripts see the same N.
 func BuildEnv(base []string, jobs, load int, distccHosts string) []string {
 	set := map[string]string{
-		"MAKEOPTS":   MakeOpts(jobs, load),
+		"MAKEOPTS":   tuner.MakeOpts(jobs, load),
 		"JTUNE_JOBS": strconv.Itoa(jobs),
 		"JTUNE_LOAD": strconv.Itoa(load),
 	}

@@ -282,11 +282,14 @@ type Recommendation struct {
 }
 
 // MakeOpts renders the recommendation as a MAKEOPTS value.
-func (r Recommendation) MakeOpts() string {
-	if r.Load > 0 {
-		return fmt.Sprintf("-j%d -l%d", r.Jobs, r.Load)
+func (r Recommendation) MakeOpts() string { return MakeOpts(r.Jobs, r.Load) }
+
+// MakeOpts renders -jN -lM as MAKEOPTS wants it; a load of zero means no -l.
+func MakeOpts(jobs, load int) string {
+	if load > 0 {
+		return fmt.Sprintf("-j%d -l%d", jobs, load)
 	}
-	return fmt.Sprintf("-j%d", r.Jobs)
+	return fmt.Sprintf("-j%d", jobs)
 }
 
 // Recommend picks the smallest N whose mean ok time is within tolerance of

@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/jtune/jtune/cmd/jtune/internal/makeconf"
-	"github.com/jtune/jtune/probe"
+	"github.com/jtune/jtune/tuner"
 )
 
 // defaultMakeConf is Portage's make.conf, a file or a directory.
@@ -110,7 +110,7 @@ func runRecommend(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "jtune: warning: %s\n", w)
 	}
 	fmt.Fprintf(stdout, "rule: %s\n", rule)
-	makeopts := probe.MakeOpts(jobs, load)
+	makeopts := tuner.MakeOpts(jobs, load)
 	fmt.Fprintf(stdout, "MAKEOPTS=%q\n", makeopts)
 	if o.write != "" {
 		return writeMakeConf(o.write, makeopts, o.diff, stdout, stderr)
