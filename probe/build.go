@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jtune/jtune/probe/distcc"
 	"github.com/jtune/jtune/tuner"
 )
 
@@ -179,12 +180,12 @@ func (r *Runner) Build(ctx context.Context, req tuner.BuildRequest) (tuner.Measu
 	// Every build starts from the same distcc state: no backoff carried
 	// over from an earlier build, and a state directory whose files say
 	// where this build's compiles ran.
-	env, distccDirPath, cleanDistccDir, err := distccDir(env)
+	env, distccDirPath, cleanDistccDir, err := distcc.PrepareDir(env)
 	if err != nil {
 		return m, err
 	}
 	defer cleanDistccDir()
-	distccLog := lookupEnv(env, "DISTCC_LOG")
+	distccLog := distcc.LogFile(env)
 	logStart := fileSize(distccLog)
 
 	buildCtx, cancel := context.WithCancelCause(ctx)
@@ -195,8 +196,8 @@ func (r *Runner) Build(ctx context.Context, req tuner.BuildRequest) (tuner.Measu
 		defer stop()
 	}
 
-	stdout := NewDistccScanner(r.TailBytes)
-	stderr := NewDistccScanner(r.TailBytes)
+	stdout := distcc.NewScanner(r.TailBytes)
+	stderr := distcc.NewScanner(r.TailBytes)
 	argv := CommandLine(r.Command, jobs, load)
 	cmd := r.groupCommand(buildCtx, argv, env)
 	// Compile lines are counted apart from distcc's scanners: make echoes
@@ -205,7 +206,7 @@ func (r *Runner) Build(ctx context.Context, req tuner.BuildRequest) (tuner.Measu
 	outCompiles, errCompiles := &compileCounter{start: start}, &compileCounter{start: start}
 	cmd.Stdout, cmd.Stderr = io.MultiWriter(stdout, outCompiles), io.MultiWriter(stderr, errCompiles)
 
-	hostJobs := watchDistccState(filepath.Join(distccDirPath, "state"))
+	hostJobs := distcc.WatchState(distccDirPath)
 	if err := cmd.Start(); err != nil {
 		hostJobs.Stop()
 		return m, fmt.Errorf("starting %s: %w", argv[0], err)
@@ -259,11 +260,11 @@ func (r *Runner) Build(ctx context.Context, req tuner.BuildRequest) (tuner.Measu
 		if err != nil {
 			m.Warnings = append(m.Warnings, fmt.Sprintf("DISTCC_LOG=%s cannot be read (%v): distcc failures cannot be seen", distccLog, err))
 		}
-		counts = mergeCounts(counts, logCounts)
+		counts = counts.Add(logCounts)
 	}
 	m.DistccFailures, m.DistccErrors = counts.Failures, counts.Errors
 	m.DistccErrorHosts, m.DistccConfig = counts.ErrorsByHost, counts.Config
-	m.Warnings = append(m.Warnings, configWarnings(counts.Config)...)
+	m.Warnings = append(m.Warnings, distcc.ConfigWarnings(counts.Config)...)
 
 	if ps := cmd.ProcessState; ps != nil {
 		m.UserSeconds = ps.UserTime().Seconds()
@@ -337,7 +338,7 @@ func (r *Runner) killGrace() time.Duration {
 }
 
 func (r *Runner) prepare(ctx context.Context, env []string) error {
-	stderr := NewDistccScanner(r.TailBytes)
+	stderr := distcc.NewScanner(r.TailBytes)
 	cmd := r.groupCommand(ctx, []string{"sh", "-c", r.Prepare}, env)
 	cmd.Stdout = io.Discard
 	cmd.Stderr = stderr
@@ -481,15 +482,6 @@ func exitCode(ps *os.ProcessState) int {
 	return ps.ExitCode()
 }
 
-func lookupEnv(env []string, key string) string {
-	for i := len(env) - 1; i >= 0; i-- {
-		if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
-			return v
-		}
-	}
-	return ""
-}
-
 func fileSize(path string) int64 {
 	if path == "" {
 		return 0
@@ -502,47 +494,25 @@ func fileSize(path string) int64 {
 }
 
 // scanFileFrom counts the distcc lines a log file gained after offset.
-func scanFileFrom(path string, offset int64) (DistccCounts, error) {
+func scanFileFrom(path string, offset int64) (distcc.Counts, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return DistccCounts{}, nil // distcc had nothing to say
+		return distcc.Counts{}, nil // distcc had nothing to say
 	}
 	if err != nil {
-		return DistccCounts{}, err
+		return distcc.Counts{}, err
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err == nil && fi.Size() < offset {
 		offset = 0 // truncated or rotated since the build started
 	}
 	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		return DistccCounts{}, err
+		return distcc.Counts{}, err
 	}
-	s := NewDistccScanner(0)
+	s := distcc.NewScanner(0)
 	if _, err := io.Copy(s, f); err != nil {
-		return DistccCounts{}, err
+		return distcc.Counts{}, err
 	}
 	s.Flush()
 	return s.Counts(), nil
-}
-
-func mergeCounts(a, b DistccCounts) DistccCounts {
-	a.Failures += b.Failures
-	a.Errors = addCounts(a.Errors, b.Errors)
-	a.FailuresByHost = addCounts(a.FailuresByHost, b.FailuresByHost)
-	a.ErrorsByHost = addCounts(a.ErrorsByHost, b.ErrorsByHost)
-	a.Config = addCounts(a.Config, b.Config)
-	a.PumpServers = max(a.PumpServers, b.PumpServers)
-	return a
-}
-
-// addCounts adds src into dst, making dst only when there is something to
-// add: an empty count stays nil, as the scanner leaves it.
-func addCounts(dst, src map[string]int) map[string]int {
-	for k, v := range src {
-		if dst == nil {
-			dst = map[string]int{}
-		}
-		dst[k] += v
-	}
-	return dst
 }

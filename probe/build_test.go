@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jtune/jtune/probe/distcc"
 	"github.com/jtune/jtune/tuner"
 )
 
@@ -98,7 +99,7 @@ exit 0
 	if m.WallSeconds <= 0 || m.Samples < 1 {
 		t.Errorf("wall %.3f s, %d samples", m.WallSeconds, m.Samples)
 	}
-	if m.DistccFailures != 2 || m.DistccErrors[ErrConnectRefused] != 1 {
+	if m.DistccFailures != 2 || m.DistccErrors[distcc.ErrConnectRefused] != 1 {
 		t.Errorf("distcc failures %d, errors %v; want 2 and one connect_refused", m.DistccFailures, m.DistccErrors)
 	}
 }

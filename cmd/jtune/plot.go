@@ -19,7 +19,7 @@ import (
 
 	"github.com/jtune/jtune/cmd/jtune/internal/atomicfile"
 	"github.com/jtune/jtune/model"
-	"github.com/jtune/jtune/probe"
+	"github.com/jtune/jtune/probe/distcc"
 	"github.com/jtune/jtune/tuner"
 )
 
@@ -381,9 +381,9 @@ func simulatedReport(farm model.Farm, o simOptions, n0, lo, hi int, res *tuner.R
 	if o.hostsUsed > 0 {
 		command = append(command, "--hosts-used", strconv.Itoa(o.hostsUsed))
 	}
-	hosts := []probe.Host{}
+	hosts := []distcc.Host{}
 	for _, h := range farm.Hosts {
-		hosts = append(hosts, probe.Host{Name: h.Name})
+		hosts = append(hosts, distcc.Host{Name: h.Name})
 	}
 	r := &report{
 		Version: reportVersion, Command: command, Hosts: hosts, FormulaJobs: n0,

@@ -98,9 +98,12 @@ func runRecommend(args []string, stdout, stderr io.Writer) error {
 	}
 	jobs, load, rule := recommendFromState(o.state, f)
 	if rule == "" {
-		n0, formula := f.formula(cpus, o.cores)
-		jobs, load, rule = n0, o.load, "the formula N0 = "+formula
-		if slots := f.slotSum(); slots > 0 && slots < n0 {
+		formula, err := f.formula(cpus, o.cores)
+		if err != nil {
+			return usagef("--cores %d: %w", o.cores, err)
+		}
+		jobs, load, rule = formula.Jobs, o.load, "the formula N0 = "+formula.Text
+		if slots := f.slotSum(); slots > 0 && slots < formula.Jobs {
 			jobs = slots
 			rule += fmt.Sprintf(", capped by distcc's %d slots", slots)
 		}
@@ -124,7 +127,7 @@ func makeConfWarnings(path string, f farm) []string {
 	conf, err := makeconf.Load(path)
 	switch {
 	case err == nil:
-		return conf.Warnings(len(f.up()) > 0)
+		return conf.Warnings(len(f.live().Hosts) > 0)
 	case errors.Is(err, fs.ErrNotExist) && path == defaultMakeConf:
 		return nil
 	}

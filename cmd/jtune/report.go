@@ -10,7 +10,7 @@ import (
 
 	"github.com/fatih/color"
 
-	"github.com/jtune/jtune/probe"
+	"github.com/jtune/jtune/probe/distcc"
 	"github.com/jtune/jtune/tuner"
 )
 
@@ -25,7 +25,7 @@ type report struct {
 	Command     []string              `json:"command"`
 	HostsSpec   string                `json:"hosts_spec"`
 	HostsSource string                `json:"hosts_source"`
-	Hosts       []probe.Host          `json:"hosts"`
+	Hosts       []distcc.Host         `json:"hosts"`
 	Unreachable []unreachableHost     `json:"unreachable_hosts"`
 	SlotSum     int                   `json:"distcc_slots"`
 	FormulaJobs int                   `json:"formula_jobs"`
@@ -64,7 +64,7 @@ type reportSettings struct {
 func newReport(p plan) *report {
 	hosts := p.farm.Hosts.Hosts
 	if hosts == nil {
-		hosts = []probe.Host{}
+		hosts = []distcc.Host{}
 	}
 	unreachable := []unreachableHost{}
 	for i, h := range hosts {

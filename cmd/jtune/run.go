@@ -293,7 +293,11 @@ func makePlan(o options, f farm, localCPUs int) (plan, error) {
 		budget: o.budget, tolerance: o.tolerance, maxLoad: o.maxLoad, timeout: o.timeout, earlyAbort: !o.noEarlyAbort,
 		prepare: o.prepare, command: o.command, statePath: o.state,
 	}
-	p.formulaN, p.formula = f.formula(p.localCPUs, o.cores)
+	formula, err := f.formula(p.localCPUs, o.cores)
+	if err != nil {
+		return p, usagef("--cores %d: %w", o.cores, err)
+	}
+	p.formulaN, p.formula = formula.Jobs, formula.Text
 	p.minJobs, p.maxJobs = o.minJobs, o.maxJobs
 	if p.minJobs == 0 {
 		p.minJobs = min(p.localCPUs, p.formulaN)
