@@ -268,17 +268,22 @@ func TestBuildCountsRealDistccFailures(t *testing.T) {
 }
 
 func TestBuildWaitsForTheMachineToCool(t *testing.T) {
-	sys := fakeHwmon(t, map[string]map[string]string{"coretemp": {"temp1_input": "90000", "temp1_label": "Package id 0"}})
-	t.Setenv("HOST_SYS", sys)
-	input := filepath.Join(sys, "class", "hwmon", "hwmon0", "temp1_input")
+	hot := newHotMachine(t, 90, nil)
 	var seen []float64
 	r := quickRunner("true")
 	r.Thermal = ThermalPolicy{MaxC: 85}
-	r.CoolDown = func(c float64) { seen = append(seen, c) }
-	go func() {
-		time.Sleep(200 * time.Millisecond)
-		os.WriteFile(input, []byte("74000\n"), 0o644)
-	}()
+	// The machine cools once 200 ms have passed since the first report,
+	// so that report is surely 90 °C; set renames, so no sample reads a
+	// half-written file, which looks like no sensor at all.
+	var first time.Time
+	r.CoolDown = func(c float64) {
+		seen = append(seen, c)
+		if first.IsZero() {
+			first = time.Now()
+		} else if time.Since(first) >= 200*time.Millisecond {
+			hot.set(74)
+		}
+	}
 	start := time.Now()
 	m, err := r.Build(context.Background(), tuner.BuildRequest{Jobs: 1})
 	if err != nil {
