@@ -5,15 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
+	"github.com/jtune/jtune/probe/distcc"
 	"github.com/jtune/jtune/tuner"
 )
 
@@ -55,78 +55,13 @@ type Runner struct {
 	// of a running build, for a live display; it must return quickly.
 	// Nil means no call.
 	OnStatus func(BuildStatus)
+	// Clock is the time the Runner measures and samples by. Nil means
+	// SystemClock{}. Timeout and KillGrace always count real time: they
+	// bound real processes.
+	Clock Clock
 }
 
 var _ tuner.Builder = (*Runner)(nil)
-
-// CommandLine returns the argv for one build. Placeholders {N} and {M}
-// are replaced; if there are none and the program is make, gmake or
-// ninja, the -j and -l options are appended. A load of zero means no -l.
-func CommandLine(args []string, jobs, load int) []string {
-	out := make([]string, len(args))
-	placeholder := false
-	r := strings.NewReplacer("{N}", strconv.Itoa(jobs), "{M}", strconv.Itoa(load))
-	for i, a := range args {
-		placeholder = placeholder || strings.Contains(a, "{N}") || strings.Contains(a, "{M}")
-		out[i] = r.Replace(a)
-	}
-	if placeholder || len(args) == 0 {
-		return out
-	}
-	prog := filepath.Base(args[0])
-	// "pump make" runs make under distcc's pump wrapper, which passes
-	// its arguments through: make is still the program that takes -j.
-	if (prog == "pump" || prog == "distcc-pump") && len(args) > 1 {
-		prog = filepath.Base(args[1])
-	}
-	switch prog {
-	case "make", "gmake":
-		out = append(out, "-j"+strconv.Itoa(jobs))
-		if load > 0 {
-			out = append(out, "-l"+strconv.Itoa(load))
-		}
-	case "ninja":
-		out = append(out, "-j", strconv.Itoa(jobs))
-		if load > 0 {
-			out = append(out, "-l", strconv.Itoa(load))
-		}
-	}
-	return out
-}
-
-// MakeOpts renders -jN -lM as MAKEOPTS wants it; a load of zero means no -l.
-func MakeOpts(jobs, load int) string {
-	if load > 0 {
-		return fmt.Sprintf("-j%d -l%d", jobs, load)
-	}
-	return fmt.Sprintf("-j%d", jobs)
-}
-
-// BuildEnv returns base with the variables that carry N to the build set,
-// replacing any earlier values, so emerge and scripts see the same N.
-func BuildEnv(base []string, jobs, load int, distccHosts string) []string {
-	set := map[string]string{
-		"MAKEOPTS":   MakeOpts(jobs, load),
-		"JTUNE_JOBS": strconv.Itoa(jobs),
-		"JTUNE_LOAD": strconv.Itoa(load),
-	}
-	if distccHosts != "" {
-		set["DISTCC_HOSTS"] = distccHosts
-	}
-	out := make([]string, 0, len(base)+len(set))
-	for _, kv := range base {
-		k, _, _ := strings.Cut(kv, "=")
-		if _, replaced := set[k]; !replaced {
-			out = append(out, kv)
-		}
-	}
-	for _, k := range []string{"MAKEOPTS", "JTUNE_JOBS", "JTUNE_LOAD", "DISTCC_HOSTS"} {
-		if v, ok := set[k]; ok {
-			out = append(out, k+"="+v)
-		}
-	}
-	return out
-}
 
 // PrepareError reports a failed --prepare command; jtune stops on it.
 type PrepareError struct {
@@ -155,7 +90,6 @@ func (e *PrepareError) Unwrap() error { return e.Err }
 // the build ran, because it compares the build's speed with the best one
 // and a pause says nothing about speed.
 func (r *Runner) Build(ctx context.Context, req tuner.BuildRequest) (tuner.Measurement, error) {
-	jobs, load := req.Jobs, req.Load
 	var m tuner.Measurement
 	if len(r.Command) == 0 {
 		return m, errors.New("probe: no command to build")
@@ -164,36 +98,19 @@ func (r *Runner) Build(ctx context.Context, req tuner.BuildRequest) (tuner.Measu
 	if env == nil {
 		env = os.Environ()
 	}
-	env = BuildEnv(env, jobs, load, r.DistccHosts)
-	if r.Thermal.Enabled() {
-		// A build that starts hot is paused at once and measures nothing.
-		if err := WaitCool(ctx, r.sampler(), r.Thermal.Resume(), r.interval(), r.CoolDown); err != nil {
-			if ctx.Err() != nil {
-				m.Interrupted = true
-				return m, nil
-			}
-			return m, fmt.Errorf("waiting to cool down: %w", err)
+	env = BuildEnv(env, req.Jobs, req.Load, r.DistccHosts)
+	if err := r.getReady(ctx, env); err != nil {
+		if ctx.Err() != nil {
+			m.Interrupted = true
+			return m, nil
 		}
+		return m, err
 	}
-	if r.Prepare != "" {
-		if err := r.prepare(ctx, env); err != nil {
-			if ctx.Err() != nil {
-				m.Interrupted = true
-				return m, nil
-			}
-			return m, err
-		}
-	}
-	// Every build starts from the same distcc state: no backoff carried
-	// over from an earlier build, and a state directory whose files say
-	// where this build's compiles ran.
-	env, distccDirPath, cleanDistccDir, err := distccDir(env)
+	dc, err := startDistcc(env)
 	if err != nil {
 		return m, err
 	}
-	defer cleanDistccDir()
-	distccLog := lookupEnv(env, "DISTCC_LOG")
-	logStart := fileSize(distccLog)
+	defer dc.cleanup()
 
 	buildCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -202,48 +119,30 @@ func (r *Runner) Build(ctx context.Context, req tuner.BuildRequest) (tuner.Measu
 		buildCtx, stop = context.WithTimeoutCause(buildCtx, r.Timeout, errTimedOut)
 		defer stop()
 	}
-
-	stdout := NewDistccScanner(r.TailBytes)
-	stderr := NewDistccScanner(r.TailBytes)
-	argv := CommandLine(r.Command, jobs, load)
-	cmd := r.groupCommand(buildCtx, argv, env)
-	// Compile lines are counted apart from distcc's scanners: make echoes
-	// commands on stdout, quiet build systems print "CC x.o" on either.
-	start := time.Now()
-	outCompiles, errCompiles := &compileCounter{start: start}, &compileCounter{start: start}
-	cmd.Stdout, cmd.Stderr = io.MultiWriter(stdout, outCompiles), io.MultiWriter(stderr, errCompiles)
-
-	hostJobs := watchDistccState(filepath.Join(distccDirPath, "state"))
+	clock := r.clock()
+	start := clock.Now()
+	elapsed := func() time.Duration { return clock.Now().Sub(start) }
+	out := newOutput(r.TailBytes, elapsed)
+	argv := CommandLine(r.Command, req.Jobs, req.Load)
+	cmd := r.groupCommand(buildCtx, argv, dc.env)
+	cmd.Stdout, cmd.Stderr = out.writers()
+	dc.watch()
 	if err := cmd.Start(); err != nil {
-		hostJobs.Stop()
+		dc.stopWatch()
 		return m, fmt.Errorf("starting %s: %w", argv[0], err)
-	}
-	var onSample func(Sample, bool)
-	if r.OnStatus != nil {
-		onSample = func(s Sample, paused bool) {
-			r.OnStatus(BuildStatus{Jobs: jobs, Elapsed: time.Since(start), CompileLines: outCompiles.count() + errCompiles.count(),
-				DistccFailures: stderr.Counts().Failures, Load1: s.Load1, TempC: s.TempC, HasTemp: s.HasTemp, Paused: paused})
-		}
 	}
 	// Besides AbortAfter, a build is stopped early in a distcc failure
 	// cascade, when the master starts to swap, or when its compile lines
 	// fall clearly behind the best build's; bound is then what it would
 	// have taken at least.
 	var bound float64
-	stopEarly := func(running time.Duration, swapGrowth uint64) bool {
-		if req.StopAtFailures > 0 && stderr.Counts().Failures >= req.StopAtFailures {
-			return true
-		}
-		if req.StopAtSwapGrowth > 0 && swapGrowth >= req.StopAtSwapGrowth {
-			return true
-		}
-		b, ok := req.Reference.Behind(running.Seconds(), outCompiles.count()+errCompiles.count())
-		bound = b
-		return ok
-	}
-	samples := r.sampleUntilDone(buildCtx, cmd.Process.Pid, req.AbortAfter, stopEarly, func() { cancel(errAborted) }, onSample)
+	why := tuner.StopSlow
+	samples := r.sampleUntilDone(buildCtx, sampling{
+		pgid: cmd.Process.Pid, abortAfter: req.AbortAfter, abort: func() { cancel(errAborted) },
+		stopEarly: stopEarly(req, out, &bound, &why), onSample: r.progress(req.Jobs, out, elapsed),
+	})
 	waitErr := cmd.Wait()
-	m.WallSeconds = time.Since(start).Seconds()
+	m.WallSeconds = elapsed().Seconds()
 	// The sampler stops first so that it cannot signal the group after
 	// the kill below; it also continues any stragglers it had paused.
 	st := samples()
@@ -251,48 +150,19 @@ func (r *Runner) Build(ctx context.Context, req tuner.BuildRequest) (tuner.Measu
 	// into the next build; the group is gone after this.
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 
-	m.DistccHostJobs = hostJobs.Stop()
-	stdout.Flush()
-	stderr.Flush()
-	outCompiles.flush()
-	errCompiles.flush()
-	m.CompileLines = outCompiles.count() + errCompiles.count()
-	m.StderrTail = stderr.Tail()
-	if m.StderrTail == "" {
-		m.StderrTail = stdout.Tail()
-	}
-	counts := stderr.Counts()
-	if distccLog != "" {
-		logCounts, err := scanFileFrom(distccLog, logStart)
-		if err != nil {
-			m.Warnings = append(m.Warnings, tuner.Warning{Kind: WarnDistccLogUnreadable, Subject: distccLog,
-				Message: fmt.Sprintf("DISTCC_LOG=%s cannot be read (%v): distcc failures cannot be seen", distccLog, err)})
-		}
-		counts = mergeCounts(counts, logCounts)
-	}
-	m.DistccFailures, m.DistccErrors = counts.Failures, counts.Errors
-	m.DistccErrorHosts, m.DistccConfig = counts.ErrorsByHost, counts.Config
-	for _, w := range configWarnings(counts.Config) {
-		m.Warnings = append(m.Warnings, tuner.Warning{Kind: WarnDistccSetup, Subject: w, Message: w})
-	}
-
-	if ps := cmd.ProcessState; ps != nil {
-		m.UserSeconds = ps.UserTime().Seconds()
-		m.SysSeconds = ps.SystemTime().Seconds()
-		m.ExitCode = exitCode(ps)
-	}
+	record(&m, out, dc, cmd.ProcessState)
 	switch {
 	case ctx.Err() != nil:
 		m.Interrupted = true
 	case errors.Is(context.Cause(buildCtx), errAborted):
-		m.Aborted, m.BoundSeconds = true, bound
+		m.Aborted, m.BoundSeconds, m.StoppedFor = true, bound, why
 	case errors.Is(context.Cause(buildCtx), errTimedOut):
 		m.TimedOut = true
 	case waitErr != nil && m.ExitCode == 0 && !errors.Is(waitErr, exec.ErrWaitDelay):
 		return m, fmt.Errorf("waiting for %s: %w", argv[0], waitErr)
 	}
 	if !m.Interrupted && !m.Aborted && !m.TimedOut {
-		m.Progress = tuner.NewProgress(lineTimes(outCompiles, errCompiles))
+		m.Progress = tuner.NewProgress(out.lineTimes())
 	}
 	fillStats(&m, st)
 	return m, nil
@@ -303,52 +173,23 @@ var (
 	errAborted  = errors.New("the build is already clearly slower than the best")
 )
 
-// groupCommand starts argv in a new process group with stdin from
-// /dev/null. Cancelling ctx sends SIGTERM to the whole group (and SIGCONT,
-// since a stopped group ignores SIGTERM); after KillGrace the leader is
-// killed, and Build kills the rest of the group.
-func (r *Runner) groupCommand(ctx context.Context, argv, env []string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Dir = r.Dir
-	cmd.Env = env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error {
-		pgid := cmd.Process.Pid
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		_ = syscall.Kill(-pgid, syscall.SIGCONT)
-		go func() {
-			time.Sleep(r.killGrace())
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		}()
-		return nil
+// getReady waits for the machine to cool, when the thermal guard is on, and
+// runs the prepare step: a build that starts hot is paused at once and
+// measures nothing.
+func (r *Runner) getReady(ctx context.Context, env []string) error {
+	if r.Thermal.Enabled() {
+		if err := waitCool(ctx, r.clock(), r.sampler(), r.Thermal.Resume(), r.interval(), r.CoolDown); err != nil {
+			return fmt.Errorf("waiting to cool down: %w", err)
+		}
 	}
-	cmd.WaitDelay = r.killGrace() + time.Second
-	return cmd
-}
-
-func (r *Runner) sampler() Sampler {
-	if r.Sampler != nil {
-		return r.Sampler
+	if r.Prepare != "" {
+		return r.prepare(ctx, env)
 	}
-	return SystemSampler{}
-}
-
-func (r *Runner) interval() time.Duration {
-	if r.SampleInterval > 0 {
-		return r.SampleInterval
-	}
-	return time.Second
-}
-
-func (r *Runner) killGrace() time.Duration {
-	if r.KillGrace > 0 {
-		return r.KillGrace
-	}
-	return 2 * time.Second
+	return nil
 }
 
 func (r *Runner) prepare(ctx context.Context, env []string) error {
-	stderr := NewDistccScanner(r.TailBytes)
+	stderr := distcc.NewScanner(r.TailBytes)
 	cmd := r.groupCommand(ctx, []string{"sh", "-c", r.Prepare}, env)
 	cmd.Stdout = io.Discard
 	cmd.Stderr = stderr
@@ -363,197 +204,89 @@ func (r *Runner) prepare(ctx context.Context, env []string) error {
 	return nil
 }
 
-// sampleUntilDone samples the machine every interval until the returned
-// function is called, which stops sampling and returns the statistics.
-// The first sample is taken at once so even a short build has one.
-//
-// The sampling goroutine also runs the thermal guard on the group pgid and
-// the abort clock: abort is called once the build has run abortAfter,
-// not counting the time it was paused. A timer that is stopped during a
-// pause and re-armed with the remaining time keeps the abort as precise
-// as a context deadline, whatever the sample interval. Once buildCtx is
-// done the guard continues a paused group, so that the SIGTERM the
-// cancellation sent is delivered, and pauses it no more.
-//
-// onSample, when not nil, gets each good sample and whether the build is
-// paused, for Runner.OnStatus.
-func (r *Runner) sampleUntilDone(buildCtx context.Context, pgid int, abortAfter time.Duration, stopEarly func(running time.Duration, swapGrowth uint64) bool, abort func(), onSample func(Sample, bool)) func() stats {
-	sampler, interval := r.sampler(), r.interval()
-	ctx, cancel := context.WithCancel(context.Background())
-	guard := newThermalGuard(r.Thermal, pgid)
-	start := time.Now()
-	var (
-		mu  sync.Mutex
-		st  stats
-		wg  sync.WaitGroup
-		err error
-	)
-	var abortTimer *time.Timer
-	var abortC <-chan time.Time
-	stopped := false // the sampling goroutine alone reads and writes it
-	if abortAfter > 0 {
-		abortTimer = time.NewTimer(abortAfter)
-		abortC = abortTimer.C
-	}
-	take := func() {
-		s, e := sampler.Sample(ctx)
-		if ctx.Err() != nil {
-			return // the build is over; a late sample must not signal the group
+// stopEarly is the test the sampling loop makes after every sample: a
+// failure cascade, a swapping master or compile lines clearly behind the
+// best build's stop the build. It leaves in bound what the build would
+// have taken at least, and in why the reason.
+func stopEarly(req tuner.BuildRequest, out *output, bound *float64, why *tuner.StopReason) func(running time.Duration, swapGrowth uint64) bool {
+	return func(running time.Duration, swapGrowth uint64) bool {
+		if req.StopAtFailures > 0 && out.stderr.Counts().Failures >= req.StopAtFailures {
+			*why = tuner.StopFailures
+			return true
 		}
-		wasPaused := guard.paused
-		if e == nil && s.HasTemp {
-			guard.observe(s.TempC, time.Now(), buildCtx.Err() == nil)
+		if req.StopAtSwapGrowth > 0 && swapGrowth >= req.StopAtSwapGrowth {
+			*why = tuner.StopSwap
+			return true
 		}
-		if abortTimer != nil && abortC != nil && wasPaused != guard.paused {
-			if guard.paused {
-				abortTimer.Stop()
-			} else {
-				now := time.Now()
-				abortTimer.Reset(max(0, abortAfter-(now.Sub(start)-guard.pausedFor(now))))
-			}
+		b, ok := req.Reference.Behind(running.Seconds(), out.compileLines())
+		*bound = b
+		if ok {
+			*why = tuner.StopBehind
 		}
-		if e == nil && onSample != nil {
-			onSample(s, guard.paused)
-		}
-		mu.Lock()
-		if e != nil {
-			err = e
-		} else {
-			st.add(s)
-		}
-		swapGrowth := st.swapGrowth()
-		mu.Unlock()
-		if stopEarly != nil && !stopped && !guard.paused {
-			now := time.Now()
-			if stopEarly(now.Sub(start)-guard.pausedFor(now), swapGrowth) {
-				stopped, abortC = true, nil
-				abort()
-			}
-		}
-	}
-	wg.Go(func() {
-		defer func() { guard.release(time.Now()) }()
-		if abortTimer != nil {
-			defer abortTimer.Stop()
-		}
-		take()
-		tick := time.NewTicker(interval)
-		defer tick.Stop()
-		done := buildCtx.Done()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-done:
-				guard.release(time.Now())
-				done = nil
-			case <-abortC:
-				stopped, abortC = true, nil
-				abort()
-			case <-tick.C:
-				take()
-			}
-		}
-	})
-	return func() stats {
-		cancel()
-		wg.Wait()
-		st.err = err
-		st.thermal = guard.result
-		return st
+		return ok
 	}
 }
 
-func fillStats(m *tuner.Measurement, st stats) {
-	m.Samples = st.n
-	if st.err != nil && st.n == 0 {
-		m.Warnings = append(m.Warnings, tuner.Warning{Kind: WarnNotSampled, Message: fmt.Sprintf("the machine could not be sampled: %v", st.err)})
+// progress reports each sample to r.OnStatus, or is nil without one.
+func (r *Runner) progress(jobs int, out *output, elapsed func() time.Duration) func(Sample, bool) {
+	if r.OnStatus == nil {
+		return nil
 	}
-	if st.n > 0 {
-		m.MaxLoad, m.MeanLoad = st.maxLoad, st.sumLoad/float64(st.n)
-		m.MaxRunnable, m.MeanRunnable = st.maxRun, st.sumRun/float64(st.n)
+	return func(s Sample, paused bool) {
+		r.OnStatus(BuildStatus{Jobs: jobs, Elapsed: elapsed(), CompileLines: out.compileLines(),
+			DistccFailures: out.stderr.Counts().Failures, Load1: s.Load1, TempC: s.TempC, HasTemp: s.HasTemp, Paused: paused})
 	}
-	// Without a sensor the temperatures stay nil: unknown, not an error.
-	// The CLI says once that the thermal guard is off.
-	if st.tempN > 0 {
-		maxT, meanT := st.maxTemp, st.sumTemp/float64(st.tempN)
-		m.MaxTempC, m.MeanTempC = &maxT, &meanT
-	}
-	m.MinAvailMemBytes, m.MaxSwapUsedBytes = st.minAvail, st.maxSwap
-	m.SwapGrowthBytes = st.swapGrowth()
-	m.PausedSeconds = st.thermal.paused.Seconds()
-	m.Thermal, m.Critical = st.thermal.thermal, st.thermal.critical
 }
 
-func exitCode(ps *os.ProcessState) int {
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return 128 + int(ws.Signal())
+// record fills m with what the build's output, distcc's files and the
+// process state say about the build that just ended.
+func record(m *tuner.Measurement, out *output, dc *distccRun, ps *os.ProcessState) {
+	out.flush()
+	m.CompileLines = out.compileLines()
+	m.StderrTail = out.tail()
+	hostJobs, counts, logErr := dc.finish(out.stderr.Counts())
+	m.DistccHostJobs = hostJobs
+	if logErr != nil {
+		m.Warnings = append(m.Warnings, tuner.Warning{Kind: WarnDistccLogUnreadable, Subject: dc.log,
+			Message: fmt.Sprintf("DISTCC_LOG=%s cannot be read (%v): distcc failures cannot be seen", dc.log, logErr)})
 	}
-	return ps.ExitCode()
+	m.DistccFailures, m.DistccErrors = counts.Failures, counts.Errors
+	m.DistccErrorHosts, m.DistccFailureHosts, m.DistccConfig = counts.ErrorsByHost, counts.FailuresByHost, counts.Config
+	for _, kind := range slices.Sorted(maps.Keys(counts.Config)) {
+		m.Warnings = append(m.Warnings, tuner.Warning{Kind: WarnDistccSetup, Subject: kind,
+			Message: "distcc's setup: " + distcc.ConfigAdvice(kind)})
+	}
+	if ps != nil {
+		m.UserSeconds = ps.UserTime().Seconds()
+		m.SysSeconds = ps.SystemTime().Seconds()
+		m.ExitCode = exitCode(ps)
+	}
 }
 
-func lookupEnv(env []string, key string) string {
-	for i := len(env) - 1; i >= 0; i-- {
-		if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
-			return v
-		}
+func (r *Runner) sampler() Sampler {
+	if r.Sampler != nil {
+		return r.Sampler
 	}
-	return ""
+	return SystemSampler{}
 }
 
-func fileSize(path string) int64 {
-	if path == "" {
-		return 0
+func (r *Runner) clock() Clock {
+	if r.Clock != nil {
+		return r.Clock
 	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		return 0
-	}
-	return fi.Size()
+	return SystemClock{}
 }
 
-// scanFileFrom counts the distcc lines a log file gained after offset.
-func scanFileFrom(path string, offset int64) (DistccCounts, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return DistccCounts{}, nil // distcc had nothing to say
+func (r *Runner) interval() time.Duration {
+	if r.SampleInterval > 0 {
+		return r.SampleInterval
 	}
-	if err != nil {
-		return DistccCounts{}, err
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Size() < offset {
-		offset = 0 // truncated or rotated since the build started
-	}
-	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		return DistccCounts{}, err
-	}
-	s := NewDistccScanner(0)
-	if _, err := io.Copy(s, f); err != nil {
-		return DistccCounts{}, err
-	}
-	s.Flush()
-	return s.Counts(), nil
+	return time.Second
 }
 
-func mergeCounts(a, b DistccCounts) DistccCounts {
-	a.Failures += b.Failures
-	a.Errors = addCounts(a.Errors, b.Errors)
-	a.FailuresByHost = addCounts(a.FailuresByHost, b.FailuresByHost)
-	a.ErrorsByHost = addCounts(a.ErrorsByHost, b.ErrorsByHost)
-	a.Config = addCounts(a.Config, b.Config)
-	a.PumpServers = max(a.PumpServers, b.PumpServers)
-	return a
-}
-
-// addCounts adds src into dst, making dst only when there is something to
-// add: an empty count stays nil, as the scanner leaves it.
-func addCounts(dst, src map[string]int) map[string]int {
-	for k, v := range src {
-		if dst == nil {
-			dst = map[string]int{}
-		}
-		dst[k] += v
+func (r *Runner) killGrace() time.Duration {
+	if r.KillGrace > 0 {
+		return r.KillGrace
 	}
-	return dst
+	return 2 * time.Second
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jtune/jtune/probe/distcc"
 	"github.com/jtune/jtune/tuner"
 )
 
@@ -98,7 +99,7 @@ exit 0
 	if m.WallSeconds <= 0 || m.Samples < 1 {
 		t.Errorf("wall %.3f s, %d samples", m.WallSeconds, m.Samples)
 	}
-	if m.DistccFailures != 2 || m.DistccErrors[ErrConnectRefused] != 1 {
+	if m.DistccFailures != 2 || m.DistccErrors[distcc.ErrConnectRefused] != 1 {
 		t.Errorf("distcc failures %d, errors %v; want 2 and one connect_refused", m.DistccFailures, m.DistccErrors)
 	}
 }
@@ -267,17 +268,22 @@ func TestBuildCountsRealDistccFailures(t *testing.T) {
 }
 
 func TestBuildWaitsForTheMachineToCool(t *testing.T) {
-	sys := fakeHwmon(t, map[string]map[string]string{"coretemp": {"temp1_input": "90000", "temp1_label": "Package id 0"}})
-	t.Setenv("HOST_SYS", sys)
-	input := filepath.Join(sys, "class", "hwmon", "hwmon0", "temp1_input")
+	hot := newHotMachine(t, 90, nil)
 	var seen []float64
 	r := quickRunner("true")
 	r.Thermal = ThermalPolicy{MaxC: 85}
-	r.CoolDown = func(c float64) { seen = append(seen, c) }
-	go func() {
-		time.Sleep(200 * time.Millisecond)
-		os.WriteFile(input, []byte("74000\n"), 0o644)
-	}()
+	// The machine cools once 200 ms have passed since the first report,
+	// so that report is surely 90 °C; set renames, so no sample reads a
+	// half-written file, which looks like no sensor at all.
+	var first time.Time
+	r.CoolDown = func(c float64) {
+		seen = append(seen, c)
+		if first.IsZero() {
+			first = time.Now()
+		} else if time.Since(first) >= 200*time.Millisecond {
+			hot.set(74)
+		}
+	}
 	start := time.Now()
 	m, err := r.Build(context.Background(), tuner.BuildRequest{Jobs: 1})
 	if err != nil {

@@ -6,11 +6,13 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/jtune/jtune/probe/distcc"
 )
 
 // Unreachable is a distcc host whose port did not answer.
 type Unreachable struct {
-	Host Host
+	Host distcc.Host
 	Err  error
 }
 
@@ -20,11 +22,11 @@ type Unreachable struct {
 // distribute": it quietly moves the job elsewhere, so tuning for a farm
 // with a dead host measures a smaller farm than the formula assumes.
 // Local and SSH hosts are not checked.
-func CheckHosts(ctx context.Context, hosts []Host, timeout time.Duration) []Unreachable {
+func CheckHosts(ctx context.Context, hosts []distcc.Host, timeout time.Duration) []Unreachable {
 	errs := make([]error, len(hosts))
 	var wg sync.WaitGroup
 	for i, h := range hosts {
-		if h.Kind != HostTCP {
+		if h.Kind != distcc.HostTCP {
 			continue
 		}
 		wg.Go(func() {

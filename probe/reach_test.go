@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/jtune/jtune/probe/distcc"
 )
 
 func TestCheckHosts(t *testing.T) {
@@ -32,7 +34,7 @@ func TestCheckHosts(t *testing.T) {
 	dead.Close()
 
 	live := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	list, err := ParseHosts("localhost/2 127.0.0.1:" + live + "/4 127.0.0.1:" + strconv.Itoa(deadPort) + "/4 @127.0.0.3")
+	list, err := distcc.ParseHosts("localhost/2 127.0.0.1:" + live + "/4 127.0.0.1:" + strconv.Itoa(deadPort) + "/4 @127.0.0.3")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,10 +56,10 @@ type compileCounter struct {
 	mu      sync.Mutex
 	n       int
 	pending []byte
-	// start, when set, makes the counter keep the time of every compile
-	// line since start, for the build's tuner.Progress.
-	start time.Time
-	times []float64
+	// elapsed, when set, makes the counter keep the time of every compile
+	// line since the build started, for the build's tuner.Progress.
+	elapsed func() time.Duration
+	times   []float64
 }
 
 // maxPending bounds the partial line kept between writes; a compile line
@@ -110,8 +110,8 @@ func (c *compileCounter) flush() {
 // seen counts one compile line; the caller holds mu.
 func (c *compileCounter) seen() {
 	c.n++
-	if !c.start.IsZero() {
-		c.times = append(c.times, time.Since(c.start).Seconds())
+	if c.elapsed != nil {
+		c.times = append(c.times, c.elapsed().Seconds())
 	}
 }
 

@@ -106,6 +106,11 @@ func (g *thermalGuard) pausedFor(now time.Time) time.Duration {
 // sample, for a status line. A machine without a sensor, or a resumeC of
 // zero or less, returns at once.
 func WaitCool(ctx context.Context, s Sampler, resumeC float64, interval time.Duration, report func(tempC float64)) error {
+	return waitCool(ctx, SystemClock{}, s, resumeC, interval, report)
+}
+
+// waitCool is WaitCool on clock's ticks.
+func waitCool(ctx context.Context, clock Clock, s Sampler, resumeC float64, interval time.Duration, report func(tempC float64)) error {
 	if s == nil {
 		s = SystemSampler{}
 	}
@@ -115,7 +120,7 @@ func WaitCool(ctx context.Context, s Sampler, resumeC float64, interval time.Dur
 	if resumeC <= 0 {
 		return ctx.Err()
 	}
-	tick := time.NewTicker(interval)
+	tick := clock.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		x, err := s.Sample(ctx)
@@ -137,7 +142,7 @@ func WaitCool(ctx context.Context, s Sampler, resumeC float64, interval time.Dur
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-tick.C:
+		case <-tick.C():
 		}
 	}
 }

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -163,74 +164,154 @@ type buildResult struct {
 	err error
 }
 
+// thermalInterval is the sample interval of the thermal tests' builds, on
+// their fake clock.
+const thermalInterval = 20 * time.Millisecond
+
+// drivenBuild is a build whose clock the test moves: step advances it by
+// one sample interval and waits until the runner has reported the sample
+// that tick took. So the guard pauses, resumes and aborts at known
+// instants, however busy the machine is; only the processes run in real
+// time.
+type drivenBuild struct {
+	t      *testing.T
+	clock  *fakeClock
+	pgid   int
+	done   string // the build's loops end once this file exists
+	status chan BuildStatus
+	result chan buildResult
+	ended  *buildResult // the result, once step saw it
+}
+
 // startThermalBuild starts a build of a shell with two looping background
-// children that run until the file done exists, and returns the group id
-// and a channel with Build's result. The machine must be cool until it
-// returns, or the guard could stop the shell before it writes its pid.
-func startThermalBuild(t *testing.T, ctx context.Context, p ThermalPolicy, abortAfter time.Duration) (pgid int, done string, result <-chan buildResult) {
+// children that run until the file done exists, and waits until the shell
+// runs and the runner has taken its first sample. The machine must be
+// cool until it returns, or the guard could stop the shell before it
+// writes its pid.
+func startThermalBuild(t *testing.T, ctx context.Context, p ThermalPolicy, abortAfter time.Duration, opts ...func(*Runner)) *drivenBuild {
 	t.Helper()
 	dir := t.TempDir()
-	pidFile, done := filepath.Join(dir, "pid"), filepath.Join(dir, "done")
+	pidFile := filepath.Join(dir, "pid")
+	b := &drivenBuild{t: t, clock: newFakeClock(), done: filepath.Join(dir, "done"),
+		status: make(chan BuildStatus, 1024), result: make(chan buildResult, 1)}
 	s := script(t, fmt.Sprintf(`
 loop() { while [ ! -e %[2]s ]; do sleep 0.02; done; }
 loop & loop &
 echo $$ > %[1]s.tmp && mv %[1]s.tmp %[1]s
 wait
-`, pidFile, done))
+`, pidFile, b.done))
 	r := quickRunner(s)
-	r.Thermal = p
-	ch := make(chan buildResult, 1)
+	r.SampleInterval, r.Thermal, r.Clock = thermalInterval, p, b.clock
+	r.OnStatus = func(st BuildStatus) {
+		select {
+		case b.status <- st:
+		default:
+			t.Error("a sample report was dropped")
+		}
+	}
+	for _, o := range opts {
+		o(r)
+	}
 	go func() {
 		m, err := r.Build(ctx, tuner.BuildRequest{Jobs: 1, AbortAfter: abortAfter})
-		ch <- buildResult{m, err}
+		b.result <- buildResult{m, err}
 	}()
+	t.Cleanup(func() {
+		_ = os.WriteFile(b.done, nil, 0o644)
+	})
 	waitFor(t, "the build has started", 2*time.Second, func() bool {
-		b, err := os.ReadFile(pidFile)
+		data, err := os.ReadFile(pidFile)
 		if err != nil {
 			return false
 		}
-		pgid, err = strconv.Atoi(strings.TrimSpace(string(b)))
+		b.pgid, err = strconv.Atoi(strings.TrimSpace(string(data)))
 		return err == nil
 	})
-	t.Cleanup(func() {
-		_ = os.WriteFile(done, nil, 0o644)
-	})
-	return pgid, done, ch
+	if _, ok := b.next(); !ok {
+		t.Fatalf("the build ended before its first sample: %+v", b.ended)
+	}
+	return b
 }
 
-func receive(t *testing.T, ch <-chan buildResult, d time.Duration) tuner.Measurement {
-	t.Helper()
-	select {
-	case r := <-ch:
-		if r.err != nil {
-			t.Fatal(r.err)
-		}
-		return r.m
-	case <-time.After(d):
-		t.Fatalf("Build did not return within %v", d)
+// step advances the clock by one sample interval and returns the sample
+// the runner took on that tick; ok is false when the build ended instead.
+func (b *drivenBuild) step() (st BuildStatus, ok bool) {
+	b.t.Helper()
+	b.clock.Advance(thermalInterval)
+	return b.next()
+}
+
+// mustStep is step for a build that must still be running.
+func (b *drivenBuild) mustStep() BuildStatus {
+	b.t.Helper()
+	st, ok := b.step()
+	if !ok {
+		b.t.Fatalf("the build ended: %+v", b.ended)
 	}
-	return tuner.Measurement{}
+	return st
+}
+
+func (b *drivenBuild) next() (BuildStatus, bool) {
+	b.t.Helper()
+	select {
+	case st := <-b.status:
+		return st, true
+	case r := <-b.result:
+		b.ended = &r
+		return BuildStatus{}, false
+	case <-time.After(5 * time.Second):
+		b.t.Fatal("no sample within 5 s of a tick")
+	}
+	return BuildStatus{}, false
+}
+
+// receive waits up to d for Build's result.
+func (b *drivenBuild) receive(d time.Duration) tuner.Measurement {
+	b.t.Helper()
+	r := b.ended
+	if r == nil {
+		select {
+		case got := <-b.result:
+			r = &got
+		case <-time.After(d):
+			b.t.Fatalf("Build did not return within %v", d)
+		}
+	}
+	if r.err != nil {
+		b.t.Fatal(r.err)
+	}
+	return r.m
 }
 
 func TestThermalGuardPausesAndResumesTheWholeGroup(t *testing.T) {
 	hot := newHotMachine(t, 50, nil)
-	pgid, done, result := startThermalBuild(t, context.Background(), ThermalPolicy{MaxC: 80, ResumeC: 60}, 0)
-	waitFor(t, "the shell and both loops run", 2*time.Second, func() bool { return len(groupProcs(t, pgid)) >= 3 })
+	b := startThermalBuild(t, context.Background(), ThermalPolicy{MaxC: 80, ResumeC: 60}, 0)
+	waitFor(t, "the shell and both loops run", 2*time.Second, func() bool { return len(groupProcs(t, b.pgid)) >= 3 })
 
 	hot.set(85)
-	waitStopped(t, pgid)
+	if st := b.mustStep(); !st.Paused || st.TempC != 85 {
+		t.Fatalf("sample %+v; want a pause at 85 °C", st)
+	}
+	waitStopped(t, b.pgid)
 	hot.set(70) // between ResumeC and MaxC: stays paused
-	time.Sleep(100 * time.Millisecond)
-	if st := groupProcs(t, pgid); !allFrozen(st) {
+	for range 5 {
+		if st := b.mustStep(); !st.Paused {
+			t.Fatalf("the guard resumed at %.0f °C, above ResumeC", st.TempC)
+		}
+	}
+	if st := groupProcs(t, b.pgid); !allFrozen(st) {
 		t.Fatalf("the group resumed above ResumeC: %+v", st)
 	}
 
 	hot.set(60)
-	waitFor(t, "the group runs again", 2*time.Second, func() bool { return noneFrozen(groupProcs(t, pgid)) })
-	if err := os.WriteFile(done, nil, 0o644); err != nil {
+	if st := b.mustStep(); st.Paused {
+		t.Fatal("the guard did not resume at ResumeC")
+	}
+	waitFor(t, "the group runs again", 2*time.Second, func() bool { return noneFrozen(groupProcs(t, b.pgid)) })
+	if err := os.WriteFile(b.done, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m := receive(t, result, 3*time.Second)
+	m := b.receive(3 * time.Second)
 	if !m.Thermal || m.Critical || m.PausedSeconds < 0.1 || m.ExitCode != 0 {
 		t.Errorf("Thermal %v, Critical %v, paused %.3f s, exit %d; want a paused build of at least 0.1 s that exited 0",
 			m.Thermal, m.Critical, m.PausedSeconds, m.ExitCode)
@@ -238,86 +319,117 @@ func TestThermalGuardPausesAndResumesTheWholeGroup(t *testing.T) {
 	if m.PausedSeconds > m.WallSeconds {
 		t.Errorf("paused %.3f s of a %.3f s build", m.PausedSeconds, m.WallSeconds)
 	}
+	// Paused from the first tick to the seventh, on the runner's clock.
+	if want := (6 * thermalInterval).Seconds(); m.PausedSeconds != want {
+		t.Errorf("paused %.3f s, want %.3f s", m.PausedSeconds, want)
+	}
 }
 
 func TestThermalGuardKillsAPausedGroupAtTheCriticalTemperature(t *testing.T) {
 	hot := newHotMachine(t, 50, nil)
-	pgid, _, result := startThermalBuild(t, context.Background(), ThermalPolicy{MaxC: 80, CritC: 95}, 0)
+	b := startThermalBuild(t, context.Background(), ThermalPolicy{MaxC: 80, CritC: 95}, 0)
 	hot.set(85)
-	waitStopped(t, pgid)
+	b.mustStep()
+	waitStopped(t, b.pgid)
 
 	start := time.Now()
 	hot.set(96)
-	m := receive(t, result, 2*time.Second)
+	b.step()
+	m := b.receive(2 * time.Second)
 	if took := time.Since(start); took > time.Second {
 		t.Errorf("the critical stop took %v", took)
 	}
 	if !m.Critical || !m.Thermal {
 		t.Errorf("Critical %v, Thermal %v; want both", m.Critical, m.Thermal)
 	}
-	waitFor(t, "no process of the group is left", 3*time.Second, func() bool { return len(groupProcs(t, pgid)) == 0 })
+	waitFor(t, "no process of the group is left", 3*time.Second, func() bool { return len(groupProcs(t, b.pgid)) == 0 })
 }
 
 func TestCancellingAPausedBuildEndsItPromptly(t *testing.T) {
 	hot := newHotMachine(t, 50, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pgid, _, result := startThermalBuild(t, ctx, ThermalPolicy{MaxC: 80}, 0)
+	// A long grace tells a prompt SIGTERM from the SIGKILL after the
+	// grace even on a busy machine.
+	const grace = 5 * time.Second
+	b := startThermalBuild(t, ctx, ThermalPolicy{MaxC: 80}, 0, func(r *Runner) { r.KillGrace = grace })
 	hot.set(85)
-	waitStopped(t, pgid)
+	b.mustStep()
+	waitStopped(t, b.pgid)
 
 	start := time.Now()
 	cancel()
-	m := receive(t, result, 2*time.Second)
-	// SIGTERM must reach the group at once, not after the 200 ms grace.
-	if took := time.Since(start); took > 150*time.Millisecond {
-		t.Errorf("cancelling a paused build took %v", took)
+	m := b.receive(2 * time.Second)
+	// SIGTERM must reach the group at once, not after the grace: the
+	// shell dies of it.
+	if took := time.Since(start); took > grace/5 || m.ExitCode != 128+int(syscall.SIGTERM) {
+		t.Errorf("cancelling a paused build took %v and it exited %d; want a prompt end by SIGTERM (%d)", took, m.ExitCode, 128+int(syscall.SIGTERM))
 	}
 	if !m.Interrupted || !m.Thermal || m.Critical {
 		t.Errorf("Interrupted %v, Thermal %v, Critical %v; want an interrupted paused build", m.Interrupted, m.Thermal, m.Critical)
 	}
-	waitFor(t, "no process of the group is left", 3*time.Second, func() bool { return len(groupProcs(t, pgid)) == 0 })
+	waitFor(t, "no process of the group is left", 3*time.Second, func() bool { return len(groupProcs(t, b.pgid)) == 0 })
 }
 
 func TestAPauseDoesNotCountTowardsTheAbortLimit(t *testing.T) {
 	hot := newHotMachine(t, 50, nil)
 	const abortAfter = 300 * time.Millisecond
-	pgid, _, result := startThermalBuild(t, context.Background(), ThermalPolicy{MaxC: 80}, abortAfter)
+	b := startThermalBuild(t, context.Background(), ThermalPolicy{MaxC: 80}, abortAfter)
+	if n := b.clock.armedTimers(); n != 1 {
+		t.Fatalf("%d abort timers armed, want 1", n)
+	}
 	hot.set(85)
-	waitStopped(t, pgid)
-	select {
-	case r := <-result:
-		t.Fatalf("the build ended while paused: %+v", r)
-	case <-time.After(2 * abortAfter):
+	if st := b.mustStep(); !st.Paused { // after one interval of running
+		t.Fatal("the guard did not pause at 85 °C")
+	}
+	waitStopped(t, b.pgid)
+	if n := b.clock.armedTimers(); n != 0 {
+		t.Fatal("the abort timer runs on during the pause")
+	}
+	for range 2 * abortAfter / thermalInterval {
+		if _, ok := b.step(); !ok {
+			t.Fatalf("the build ended while paused: %+v", b.ended)
+		}
 	}
 	hot.set(50)
-	m := receive(t, result, 2*time.Second)
+	if st := b.mustStep(); st.Paused {
+		t.Fatal("the guard did not resume at 50 °C")
+	}
+	// Run on until the abort timer fires, and no further: the clock stands
+	// still while the build stops.
+	for b.clock.armedTimers() > 0 {
+		if _, ok := b.step(); !ok {
+			break
+		}
+	}
+	m := b.receive(2 * time.Second)
 	if !m.Aborted || !m.Thermal {
 		t.Fatalf("Aborted %v, Thermal %v; want an aborted paused build", m.Aborted, m.Thermal)
 	}
 	if ran := m.WallSeconds - m.PausedSeconds; ran < abortAfter.Seconds()*0.9 || ran > abortAfter.Seconds()+0.3 {
 		t.Errorf("the build ran %.3f s (wall %.3f, paused %.3f) before the %v abort", ran, m.WallSeconds, m.PausedSeconds, abortAfter)
 	}
+	// On the runner's clock the abort comes exactly on time.
+	if ran := m.WallSeconds - m.PausedSeconds; math.Abs(ran-abortAfter.Seconds()) > 1e-9 {
+		t.Errorf("the build ran %.6f s, want exactly %v", ran, abortAfter)
+	}
 }
 
 func TestWaitCool(t *testing.T) {
 	hot := newHotMachine(t, 85, nil)
-	var mu sync.Mutex
 	var seen []float64
-	report := func(c float64) { mu.Lock(); seen = append(seen, c); mu.Unlock() }
-
-	go func() {
-		time.Sleep(100 * time.Millisecond)
-		hot.set(55)
-	}()
+	report := func(c float64) {
+		seen = append(seen, c)
+		if len(seen) == 1 {
+			hot.set(55) // the machine cools after the first sample
+		}
+	}
 	if err := WaitCool(context.Background(), nil, 60, 20*time.Millisecond, report); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
 	if len(seen) < 2 || seen[0] != 85 || seen[len(seen)-1] != 55 {
 		t.Errorf("reported %v, want 85 ... 55", seen)
 	}
-	mu.Unlock()
 
 	hot.set(85)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Millisecond)

@@ -376,7 +376,7 @@ func TestDistccCcacheInFrontOfPump(t *testing.T) {
 			t.Errorf("-j%d: status %s, %d failures", tr.Jobs, tr.Status, tr.DistccFailures)
 		}
 	}
-	if w := warningText(r.Warnings); !strings.Contains(w, "configuration:") || !strings.Contains(w, "cannot use distcc_pump on already preprocessed file") {
+	if w := warningText(r.Warnings); !strings.Contains(w, "distcc's setup:") || !strings.Contains(w, "cannot use distcc_pump on already preprocessed file") {
 		t.Errorf("no configuration warning about ccache in front of pump: %q", r.Warnings)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jtune/jtune/probe"
+	"github.com/jtune/jtune/probe/distcc"
 	"github.com/jtune/jtune/tuner"
 )
 
@@ -17,18 +19,18 @@ import (
 type farm struct {
 	Spec   string // as given, or as found by the lookup; empty for this machine alone
 	Source string // where Spec came from
-	Hosts  probe.HostList
+	Hosts  distcc.HostList
 	// Down marks hosts, by index, whose port did not answer: they are
 	// left out of the formula and the slot sum.
 	Down map[int]error
 }
 
-// hostCheckTimeout bounds the reachability check of each distcc host.
-const hostCheckTimeout = 2 * time.Second
-
 // warnHostDown is the kind of warning about a distcc host that did not
 // answer before tuning; Host names it.
 const warnHostDown tuner.WarningKind = "host_down"
+
+// hostCheckTimeout bounds the reachability check of each distcc host.
+const hostCheckTimeout = 2 * time.Second
 
 // checkHosts marks the TCP hosts that do not answer and returns a warning
 // for each.
@@ -49,19 +51,13 @@ func (f *farm) checkHosts(ctx context.Context) []tuner.Warning {
 	return warnings
 }
 
-func hostPort(h probe.Host) string {
+func hostPort(h distcc.Host) string {
 	return net.JoinHostPort(h.Name, strconv.Itoa(h.Port))
 }
 
-// up lists the hosts that were not found down.
-func (f farm) up() []probe.Host {
-	var hosts []probe.Host
-	for i, h := range f.Hosts.Hosts {
-		if _, down := f.Down[i]; !down {
-			hosts = append(hosts, h)
-		}
-	}
-	return hosts
+// live is the host list without the hosts found down.
+func (f farm) live() distcc.HostList {
+	return f.Hosts.Without(slices.Collect(maps.Keys(f.Down))...)
 }
 
 // loadFarm takes the host list from --hosts, or looks it up the way
@@ -69,7 +65,7 @@ func (f farm) up() []probe.Host {
 func loadFarm(flagSpec string, flagSet bool, getenv func(string) string, etcDir string) (farm, error) {
 	f := farm{Spec: flagSpec, Source: "--hosts"}
 	if !flagSet {
-		spec, source, found, err := probe.LookupHosts(getenv, etcDir)
+		spec, source, found, err := distcc.LookupHosts(getenv, etcDir)
 		if err != nil {
 			return farm{}, fmt.Errorf("looking up distcc hosts: %w", err)
 		}
@@ -78,7 +74,7 @@ func loadFarm(flagSpec string, flagSet bool, getenv func(string) string, etcDir 
 		}
 		f.Spec, f.Source = spec, source
 	}
-	hosts, err := probe.ParseHosts(f.Spec)
+	hosts, err := distcc.ParseHosts(f.Spec)
 	if err != nil {
 		if flagSet {
 			return farm{}, usageError{err: fmt.Errorf("--hosts: %w", err)}
@@ -89,56 +85,31 @@ func loadFarm(flagSpec string, flagSet bool, getenv func(string) string, etcDir 
 	return f, nil
 }
 
-// formula computes the rule of thumb N0 = 2 x (total cores) + 1, where
-// localhost counts as this machine's CPUs and any other host has its
-// /LIMIT, or coresPerHost when it has none. It also returns the sum
-// written out, so users can see where the number came from.
-func (f farm) formula(localCPUs, coresPerHost int) (int, string) {
-	if len(f.up()) == 0 {
-		return 2*localCPUs + 1, fmt.Sprintf("2 x %d local cores + 1 = %d", localCPUs, 2*localCPUs+1)
-	}
-	total := 0
-	var terms []string
-	for _, h := range f.up() {
-		c := coresPerHost
-		switch {
-		case h.Kind == probe.HostLocal:
-			c = localCPUs
-		case h.Limit > 0:
-			c = h.Limit
-		}
-		total += c
-		terms = append(terms, fmt.Sprintf("%d %s", c, h.Name))
-	}
-	n0 := 2*total + 1
-	return n0, fmt.Sprintf("2 x (%s) + 1 = %d", strings.Join(terms, " + "), n0)
+// formula is the rule of thumb over the hosts that answered.
+func (f farm) formula(localCPUs, coresPerHost int) (distcc.Formula, error) {
+	return f.live().Formula(localCPUs, coresPerHost)
 }
 
-// slotSum is what `distcc -j` prints for the farm; zero for this machine
-// alone, where distcc is not involved.
+// slotSum is what `distcc -j` prints for the hosts that answered; zero for
+// this machine alone, where distcc is not involved.
 func (f farm) slotSum() int {
-	sum := 0
-	for _, h := range f.up() {
-		sum += h.Slots()
+	n, err := f.live().SlotSum()
+	if err != nil {
+		// ParseHosts caps every /LIMIT at distcc.MaxLimit, so a parsed
+		// list cannot overflow; only a hand-built one could.
+		panic(err)
 	}
-	return sum
+	return n
 }
 
-// sameHosts reports whether two host lists name the same farm: the same
-// hosts with the same limits and options, in any order (distcc's
-// --randomize, or not, makes no difference to what was measured).
+// sameHosts reports whether two host lists, as saved or given, name the
+// same farm (distcc.SameHosts); a list that does not parse is compared as
+// written.
 func sameHosts(a, b string) bool {
-	canon := func(spec string) string {
-		l, err := probe.ParseHosts(spec)
-		if err != nil {
-			return strings.TrimSpace(spec)
-		}
-		var hosts []string
-		for _, h := range l.Hosts {
-			hosts = append(hosts, h.String())
-		}
-		slices.Sort(hosts)
-		return fmt.Sprint(hosts, l.LocalSlots, l.LocalSlotsCPP, l.Zeroconf)
+	la, errA := distcc.ParseHosts(a)
+	lb, errB := distcc.ParseHosts(b)
+	if errA != nil || errB != nil {
+		return strings.TrimSpace(a) == strings.TrimSpace(b)
 	}
-	return canon(a) == canon(b)
+	return distcc.SameHosts(la, lb)
 }

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jtune/jtune/probe"
+	"github.com/jtune/jtune/probe/distcc"
 )
 
 func mustFarm(t *testing.T, spec string) farm {
@@ -12,37 +12,11 @@ func mustFarm(t *testing.T, spec string) farm {
 	if spec == "" {
 		return farm{}
 	}
-	hosts, err := probe.ParseHosts(spec)
+	hosts, err := distcc.ParseHosts(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return farm{Spec: spec, Hosts: hosts}
-}
-
-func TestFormula(t *testing.T) {
-	tests := []struct {
-		name      string
-		spec      string
-		localCPUs int
-		cores     int
-		wantN0    int
-		wantText  string
-	}{
-		// The seed study: 3 two-core computers, computers x cores x 2 + 1.
-		{"seed farm", "--randomize localhost/2 127.0.0.2,lzo,cpp 127.0.0.3", 2, 2, 13, "2 x (2 localhost + 2 127.0.0.2 + 2 127.0.0.3) + 1 = 13"},
-		{"this machine alone", "", 4, 2, 9, "2 x 4 local cores + 1 = 9"},
-		{"a /LIMIT counts as the host's cores", "localhost 127.0.0.2/8", 4, 2, 25, "2 x (4 localhost + 8 127.0.0.2) + 1 = 25"},
-		{"localhost is this machine whatever its limit", "localhost/1", 6, 2, 13, "2 x (6 localhost) + 1 = 13"},
-		{"--cores for hosts without a limit", "127.0.0.2 127.0.0.3", 2, 8, 33, "2 x (8 127.0.0.2 + 8 127.0.0.3) + 1 = 33"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			n0, text := mustFarm(t, tt.spec).formula(tt.localCPUs, tt.cores)
-			if n0 != tt.wantN0 || text != tt.wantText {
-				t.Errorf("formula = %d, %q; want %d, %q", n0, text, tt.wantN0, tt.wantText)
-			}
-		})
-	}
 }
 
 func TestNewRecordRange(t *testing.T) {

@@ -63,14 +63,17 @@ func runRecommend(args []string, stdout, stderr io.Writer) error {
 		rule = fmt.Sprintf("the tuning session in %s (%s, %s)", o.state, builds(countedBuilds(r.Trials)), r.Recommended.Reason)
 	}
 	if rule == "" {
-		n0, formula := f.formula(runtime.NumCPU(), o.cores)
-		jobs, load, rule = n0, o.load, "the formula N0 = "+formula
-		if slots := f.slotSum(); slots > 0 && slots < n0 {
+		formula, err := f.formula(runtime.NumCPU(), o.cores)
+		if err != nil {
+			return usagef("--cores %d: %w", o.cores, err)
+		}
+		jobs, load, rule = formula.Jobs, o.load, "the formula N0 = "+formula.Text
+		if slots := f.slotSum(); slots > 0 && slots < formula.Jobs {
 			jobs = slots
 			rule += fmt.Sprintf(", capped by distcc's %d slots", slots)
 		}
 	}
-	warnings = append(warnings, makeConfWarnings(o.path, o.write, len(f.up()) > 0)...)
+	warnings = append(warnings, makeConfWarnings(o.path, o.write, len(f.live().Hosts) > 0)...)
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "jtune: warning: %s\n", render.Warning(w))
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,6 +35,35 @@ func TestRecommendFromTheFormula(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "make.conf could not be read") {
 		t.Errorf("a missing --makeconf given explicitly should be reported:\n%s", stderr)
+	}
+}
+
+func TestRecommendRejectsCountsThatWouldOverflow(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		args []string
+		want []string // in the error
+	}{
+		// The issue's host list: N0 wrapped to -3 and MAKEOPTS to "-j-3 -l2".
+		{[]string{"--hosts", "127.0.0.2/9223372036854775807 127.0.0.3/9223372036854775807"},
+			[]string{`--hosts: bad host "127.0.0.2/9223372036854775807"`, "allowed are 1 to 4096"}},
+		// --cores has no cap of its own; the sum is checked instead.
+		{[]string{"--hosts", "127.0.0.2 127.0.0.3", "--cores", "4611686018427387903"},
+			[]string{"--cores 4611686018427387903", "sum too large"}},
+	}
+	for _, tt := range tests {
+		args := append(tt.args, "--no-host-check", "--makeconf", filepath.Join(dir, "none"))
+		stdout, _, err := recommend(t, args...)
+		var ue usageError
+		if !errors.As(err, &ue) || stdout != "" {
+			t.Errorf("recommend %q: %v, stdout %q; want a usage error and no MAKEOPTS", tt.args, err, stdout)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("recommend %q: %v; want it to contain %q", tt.args, err, w)
+			}
+		}
 	}
 }
 

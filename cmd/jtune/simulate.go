@@ -12,7 +12,7 @@ import (
 	"github.com/jtune/jtune/cmd/jtune/internal/session"
 	"github.com/jtune/jtune/cmd/jtune/internal/ui"
 	"github.com/jtune/jtune/model/sim"
-	"github.com/jtune/jtune/probe"
+	"github.com/jtune/jtune/probe/distcc"
 	"github.com/jtune/jtune/tuner"
 )
 
@@ -217,9 +217,9 @@ func simulatedRecord(farm sim.Farm, o simOptions, n0 int, rng tuner.Range, res *
 	if o.hostsUsed > 0 {
 		command = append(command, "--hosts-used", strconv.Itoa(o.hostsUsed))
 	}
-	var hosts []probe.Host
+	var hosts []distcc.Host
 	for _, h := range farm.Hosts {
-		hosts = append(hosts, probe.Host{Name: h.Name})
+		hosts = append(hosts, distcc.Host{Name: h.Name})
 	}
 	r := session.New(session.Record{
 		Command: command, Hosts: hosts, FormulaJobs: n0, StartJobs: rng.Clamp(n0),

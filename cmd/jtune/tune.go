@@ -323,7 +323,11 @@ func listen(stderr io.Writer) signals {
 // the formula, the range (the user's bounds win over the default; the
 // search starts at the N of the range nearest to N0) and the settings.
 func newRecord(o tuneOptions, f farm, localCPUs int) (*session.Record, error) {
-	n0, formula := f.formula(localCPUs, o.cores)
+	formula, err := f.formula(localCPUs, o.cores)
+	if err != nil {
+		return nil, usagef("--cores %d: %w", o.cores, err)
+	}
+	n0 := formula.Jobs
 	rng, err := tuner.DefaultRange(n0, localCPUs, f.slotSum()).Bound(o.min, o.max)
 	if err != nil {
 		return nil, usagef("--min %d --max %d: %w", o.min, o.max, err)
@@ -336,7 +340,7 @@ func newRecord(o tuneOptions, f farm, localCPUs int) (*session.Record, error) {
 	}
 	return session.New(session.Record{
 		Command: o.command, HostsSpec: f.Hosts.String(), HostsSource: f.Source, Hosts: f.Hosts.Hosts, Unreachable: unreachable,
-		SlotSum: f.slotSum(), FormulaJobs: n0, Formula: formula, StartJobs: rng.Clamp(n0), Load: o.load,
+		SlotSum: f.slotSum(), FormulaJobs: n0, Formula: formula.Text, StartJobs: rng.Clamp(n0), Load: o.load,
 		Settings: session.Settings{
 			Strategy: o.strategy, MinJobs: rng.Min, MaxJobs: rng.Max, Budget: o.budget,
 			Tolerance: o.tolerance, MaxLoad: o.maxLoad, TimeoutSeconds: o.timeout.Seconds(), EarlyAbort: !o.noEarlyAbort,
@@ -463,7 +467,7 @@ func tune(sigs signals, o tuneOptions, f farm, hostWarnings []tuner.Warning, std
 		}
 	}
 	warn(hostWarnings...)
-	warn(makeConfWarnings(o.path, o.write, len(f.up()) > 0)...)
+	warn(makeConfWarnings(o.path, o.write, len(f.live().Hosts) > 0)...)
 	// The live display measures the first build against a full build of
 	// the session the state file holds now, when that was the same command.
 	refLines := earlierCompileLines(o.state, o.command)

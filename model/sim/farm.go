@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"github.com/jtune/jtune/probe/distcc"
 	"github.com/jtune/jtune/tuner"
 
 	"bytes"
@@ -366,7 +367,10 @@ func (f Farm) TotalCores() int {
 // rule of thumb N0 = 2 x cores + 1 with each physical machine counted once,
 // and tuner.DefaultRange from the master's cores and the slot sum.
 func (f Farm) SearchRange() (n0 int, r tuner.Range) {
-	n0 = 2*f.TotalCores() + 1
+	n0, err := distcc.RuleOfThumb(f.TotalCores())
+	if err != nil {
+		panic(err) // a farm's cores are a few thousand at the most
+	}
 	return n0, tuner.DefaultRange(n0, f.withDefaults().Master.Cores, f.SlotSum())
 }
 

@@ -12,7 +12,7 @@ package session
 import (
 	"strings"
 
-	"github.com/jtune/jtune/probe"
+	"github.com/jtune/jtune/probe/distcc"
 	"github.com/jtune/jtune/tuner"
 )
 
@@ -31,7 +31,7 @@ type Record struct {
 	Command     []string      `json:"command"`
 	HostsSpec   string        `json:"hosts_spec"`
 	HostsSource string        `json:"hosts_source"`
-	Hosts       []probe.Host  `json:"hosts"`
+	Hosts       []distcc.Host `json:"hosts"`
 	Unreachable []Unreachable `json:"unreachable_hosts"`
 	SlotSum     int           `json:"distcc_slots"`
 	FormulaJobs int           `json:"formula_jobs"`
@@ -76,7 +76,7 @@ func New(r Record) *Record {
 	r.Version = Version
 	r.HostsSpec = strings.TrimSpace(r.HostsSpec)
 	if r.Hosts == nil {
-		r.Hosts = []probe.Host{}
+		r.Hosts = []distcc.Host{}
 	}
 	if r.Unreachable == nil {
 		r.Unreachable = []Unreachable{}

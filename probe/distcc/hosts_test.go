@@ -1,11 +1,8 @@
-package probe
+package distcc
 
 import (
 	"encoding/json"
 	"errors"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -15,25 +12,25 @@ import (
 // Helpers that build expected hosts; Options is never nil, as ParseHosts
 // promises.
 
-func hostsTestLocal(limit int) Host {
+func localHost(limit int) Host {
 	return Host{Name: "localhost", Kind: HostLocal, Limit: limit, Options: []string{}}
 }
 
-func hostsTestTCP(name string, port, limit int, opts ...string) Host {
+func tcpHost(name string, port, limit int, opts ...string) Host {
 	if opts == nil {
 		opts = []string{}
 	}
 	return Host{Name: name, Kind: HostTCP, Port: port, Limit: limit, Options: opts}
 }
 
-func hostsTestSSH(user, name string, limit int, command string, opts ...string) Host {
+func sshHost(user, name string, limit int, command string, opts ...string) Host {
 	if opts == nil {
 		opts = []string{}
 	}
 	return Host{Name: name, Kind: HostSSH, User: user, Limit: limit, Command: command, Options: opts}
 }
 
-var hostsValidSpecs = []struct {
+var validSpecs = []struct {
 	name     string
 	spec     string
 	want     HostList
@@ -43,118 +40,124 @@ var hostsValidSpecs = []struct {
 	{
 		name:    "seed spec",
 		spec:    "--randomize localhost/2 127.0.0.2,lzo,cpp 127.0.0.3",
-		want:    HostList{Randomize: true, Hosts: []Host{hostsTestLocal(2), hostsTestTCP("127.0.0.2", 3632, 0, "lzo", "cpp"), hostsTestTCP("127.0.0.3", 3632, 0)}},
+		want:    HostList{Randomize: true, Hosts: []Host{localHost(2), tcpHost("127.0.0.2", 3632, 0, "lzo", "cpp"), tcpHost("127.0.0.3", 3632, 0)}},
 		slotSum: 10,
 	},
 	{
 		name:    "localhost default",
 		spec:    "localhost",
-		want:    HostList{Hosts: []Host{hostsTestLocal(0)}},
+		want:    HostList{Hosts: []Host{localHost(0)}},
 		slotSum: 2,
 	},
 	{
 		name:    "localhost limit",
 		spec:    "localhost/3",
-		want:    HostList{Hosts: []Host{hostsTestLocal(3)}},
+		want:    HostList{Hosts: []Host{localHost(3)}},
 		slotSum: 3,
 	},
 	{
 		name:    "tcp port limit lzo",
 		spec:    "127.0.0.1:4000/8,lzo",
-		want:    HostList{Hosts: []Host{hostsTestTCP("127.0.0.1", 4000, 8, "lzo")}},
+		want:    HostList{Hosts: []Host{tcpHost("127.0.0.1", 4000, 8, "lzo")}},
 		slotSum: 8,
 	},
 	{
 		name:     "old style limit before port",
 		spec:     "127.0.0.1/8:4000",
-		want:     HostList{Hosts: []Host{hostsTestTCP("127.0.0.1", 4000, 8)}},
+		want:     HostList{Hosts: []Host{tcpHost("127.0.0.1", 4000, 8)}},
 		slotSum:  8,
 		rendered: "127.0.0.1:4000/8",
 	},
 	{
 		name:     "explicit default port is dropped when rendering",
 		spec:     "127.0.0.1:3632/4",
-		want:     HostList{Hosts: []Host{hostsTestTCP("127.0.0.1", 3632, 4)}},
+		want:     HostList{Hosts: []Host{tcpHost("127.0.0.1", 3632, 4)}},
 		slotSum:  4,
 		rendered: "127.0.0.1/4",
 	},
 	{
 		name:    "ipv6 port limit lzo",
 		spec:    "[::1]:3633/2,lzo",
-		want:    HostList{Hosts: []Host{hostsTestTCP("::1", 3633, 2, "lzo")}},
+		want:    HostList{Hosts: []Host{tcpHost("::1", 3633, 2, "lzo")}},
 		slotSum: 2,
 	},
 	{
 		name:    "ipv6 bare brackets",
 		spec:    "[::1]",
-		want:    HostList{Hosts: []Host{hostsTestTCP("::1", 3632, 0)}},
+		want:    HostList{Hosts: []Host{tcpHost("::1", 3632, 0)}},
 		slotSum: 4,
 	},
 	{
 		name:     "ipv6 old style",
 		spec:     "[::1]/5:3700",
-		want:     HostList{Hosts: []Host{hostsTestTCP("::1", 3700, 5)}},
+		want:     HostList{Hosts: []Host{tcpHost("::1", 3700, 5)}},
 		slotSum:  5,
 		rendered: "[::1]:3700/5",
 	},
 	{
 		name:    "ssh user limit command",
 		spec:    "user@buildhost/6:/opt/bin/distccd",
-		want:    HostList{Hosts: []Host{hostsTestSSH("user", "buildhost", 6, "/opt/bin/distccd")}},
+		want:    HostList{Hosts: []Host{sshHost("user", "buildhost", 6, "/opt/bin/distccd")}},
 		slotSum: 6,
 	},
 	{
 		name:    "ssh no user",
 		spec:    "@buildhost",
-		want:    HostList{Hosts: []Host{hostsTestSSH("", "buildhost", 0, "")}},
+		want:    HostList{Hosts: []Host{sshHost("", "buildhost", 0, "")}},
 		slotSum: 4,
 	},
 	{
 		name:    "ssh command and options",
 		spec:    "@build_b:/usr/lib/distcc/bin/distccd,lzo,cpp",
-		want:    HostList{Hosts: []Host{hostsTestSSH("", "build_b", 0, "/usr/lib/distcc/bin/distccd", "lzo", "cpp")}},
+		want:    HostList{Hosts: []Host{sshHost("", "build_b", 0, "/usr/lib/distcc/bin/distccd", "lzo", "cpp")}},
 		slotSum: 4,
 	},
 	{
 		name:    "ssh ipv6",
 		spec:    "@[::1]/3",
-		want:    HostList{Hosts: []Host{hostsTestSSH("", "::1", 3, "")}},
+		want:    HostList{Hosts: []Host{sshHost("", "::1", 3, "")}},
 		slotSum: 3,
 	},
 	{
 		name:    "ssh to localhost is not local mode",
 		spec:    "user@localhost",
-		want:    HostList{Hosts: []Host{hostsTestSSH("user", "localhost", 0, "")}},
+		want:    HostList{Hosts: []Host{sshHost("user", "localhost", 0, "")}},
 		slotSum: 4,
 	},
 	{
 		name:    "auth",
 		spec:    "buildhost,auth",
-		want:    HostList{Hosts: []Host{hostsTestTCP("buildhost", 3632, 0, "auth")}},
+		want:    HostList{Hosts: []Host{tcpHost("buildhost", 3632, 0, "auth")}},
 		slotSum: 4,
 	},
 	{
 		name:    "auth with name",
 		spec:    "buildhost,auth=gssapi",
-		want:    HostList{Hosts: []Host{hostsTestTCP("buildhost", 3632, 0, "auth=gssapi")}},
+		want:    HostList{Hosts: []Host{tcpHost("buildhost", 3632, 0, "auth=gssapi")}},
 		slotSum: 4,
 	},
 	{
 		name:    "options keep spec order",
 		spec:    "build-1.example/4,auth,cpp,lzo",
-		want:    HostList{Hosts: []Host{hostsTestTCP("build-1.example", 3632, 4, "auth", "cpp", "lzo")}},
+		want:    HostList{Hosts: []Host{tcpHost("build-1.example", 3632, 4, "auth", "cpp", "lzo")}},
 		slotSum: 4,
 	},
 	{
 		name:    "name starting with localhost is a tcp host",
 		spec:    "localhostfoo/3",
-		want:    HostList{Hosts: []Host{hostsTestTCP("localhostfoo", 3632, 3)}},
+		want:    HostList{Hosts: []Host{tcpHost("localhostfoo", 3632, 3)}},
 		slotSum: 3,
+	},
+	{
+		name:    "limits at the maximum",
+		spec:    "--localslots=4096 --localslots_cpp=4096 localhost/4096 127.0.0.2/4096 @buildhost/4096",
+		want:    HostList{LocalSlots: 4096, LocalSlotsCPP: 4096, Hosts: []Host{localHost(4096), tcpHost("127.0.0.2", 3632, 4096), sshHost("", "buildhost", 4096, "")}},
+		slotSum: 3 * 4096,
 	},
 	{
 		name:    "localslots",
 		spec:    "--localslots=3 --localslots_cpp=12 localhost",
-		want:    HostList{LocalSlots: 3, LocalSlotsCPP: 12, Hosts: []Host{hostsTestLocal(0)}},
+		want:    HostList{LocalSlots: 3, LocalSlotsCPP: 12, Hosts: []Host{localHost(0)}},
 		slotSum: 2,
 	},
 	{
@@ -166,7 +169,7 @@ var hostsValidSpecs = []struct {
 	{
 		name:     "zeroconf is rendered last",
 		spec:     "+zeroconf localhost",
-		want:     HostList{Zeroconf: true, Hosts: []Host{hostsTestLocal(0)}},
+		want:     HostList{Zeroconf: true, Hosts: []Host{localHost(0)}},
 		slotSum:  2,
 		rendered: "localhost +zeroconf",
 	},
@@ -180,11 +183,11 @@ var hostsValidSpecs = []struct {
 			"\t--randomize\f127.0.0.4\v[::1]:4000\n" +
 			"# 127.0.0.9 commented out\n",
 		want: HostList{Randomize: true, Hosts: []Host{
-			hostsTestLocal(2),
-			hostsTestTCP("build-a.example", 3632, 8, "lzo"),
-			hostsTestSSH("", "build_b", 0, "/usr/lib/distcc/bin/distccd", "lzo", "cpp"),
-			hostsTestTCP("127.0.0.4", 3632, 0),
-			hostsTestTCP("::1", 4000, 0),
+			localHost(2),
+			tcpHost("build-a.example", 3632, 8, "lzo"),
+			sshHost("", "build_b", 0, "/usr/lib/distcc/bin/distccd", "lzo", "cpp"),
+			tcpHost("127.0.0.4", 3632, 0),
+			tcpHost("::1", 4000, 0),
 		}},
 		slotSum:  2 + 8 + 4 + 4 + 4,
 		rendered: "--randomize localhost/2 build-a.example/8,lzo @build_b:/usr/lib/distcc/bin/distccd,lzo,cpp 127.0.0.4 [::1]:4000",
@@ -192,7 +195,7 @@ var hostsValidSpecs = []struct {
 }
 
 func TestParseHostsValid(t *testing.T) {
-	for _, tc := range hostsValidSpecs {
+	for _, tc := range validSpecs {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := ParseHosts(tc.spec)
 			if err != nil {
@@ -201,8 +204,8 @@ func TestParseHostsValid(t *testing.T) {
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("ParseHosts(%q)\n got %#v\nwant %#v", tc.spec, got, tc.want)
 			}
-			if s := got.SlotSum(); s != tc.slotSum {
-				t.Errorf("SlotSum() = %d, want %d", s, tc.slotSum)
+			if s, err := got.SlotSum(); s != tc.slotSum || err != nil {
+				t.Errorf("SlotSum() = %d, %v; want %d", s, err, tc.slotSum)
 			}
 			want := tc.rendered
 			if want == "" {
@@ -216,7 +219,7 @@ func TestParseHostsValid(t *testing.T) {
 }
 
 func TestHostsRoundTrip(t *testing.T) {
-	for _, tc := range hostsValidSpecs {
+	for _, tc := range validSpecs {
 		t.Run(tc.name, func(t *testing.T) {
 			first, err := ParseHosts(tc.spec)
 			if err != nil {
@@ -256,11 +259,21 @@ func TestParseHostsInvalid(t *testing.T) {
 		{"limit plus sign", "foo/+4", "foo/+4", "positive integer"},
 		{"limit empty", "foo/", "foo/", "LIMIT"},
 		{"limit trailing junk", "foo/4x", "foo/4x", "LIMIT"},
+		// Limits are capped at MaxLimit, so the formula and the slot sum
+		// cannot overflow (distcc itself wraps: `distcc -j` prints -1).
+		{"limit above the maximum", "foo/4097", "foo/4097", "LIMIT \"4097\" is too large; allowed are 1 to 4096"},
+		{"limit of the largest int", "127.0.0.2/9223372036854775807", "127.0.0.2/9223372036854775807", "too large; allowed are 1 to 4096"},
+		{"limit beyond any int", "foo/99999999999999999999999", "foo/99999999999999999999999", "too large; allowed are 1 to 4096"},
+		{"old-style limit above the maximum", "foo/5000:3633", "foo/5000:3633", "too large"},
+		{"localhost limit above the maximum", "localhost/5000", "localhost/5000", "too large; allowed are 1 to 4096 (localhost[/LIMIT])"},
+		{"ssh limit above the maximum", "@buildhost/5000", "@buildhost/5000", "too large; allowed are 1 to 4096 ([USER]@HOST"},
+		{"second of two huge limits", "127.0.0.2/4 127.0.0.3/9223372036854775807", "127.0.0.3/9223372036854775807", "too large"},
 		{"duplicate limit", "foo/4/8", "foo/4/8", "duplicate /LIMIT"},
 		{"duplicate limit around port", "foo/4:3632/8", "foo/4:3632/8", "duplicate /LIMIT"},
 		{"duplicate port", "[::1]:3632:3633", "[::1]:3632:3633", "duplicate :PORT"},
 		{"port zero", "foo:0", "foo:0", "PORT"},
 		{"port too large", "foo:65536", "foo:65536", "1 to 65535"},
+		{"port beyond any int", "foo:99999999999999999999999", "foo:99999999999999999999999", "1 to 65535"},
 		{"port not numeric", "foo:http", "foo:http", "PORT"},
 		{"port empty", "foo:", "foo:", "PORT"},
 		{"unknown option", "foo,zip", "foo,zip", `unknown option ",zip"; allowed are ,lzo ,cpp ,auth and ,auth=NAME`},
@@ -304,6 +317,8 @@ func TestParseHostsInvalid(t *testing.T) {
 		{"localslots not numeric", "--localslots=x localhost", "--localslots=x", "positive integer"},
 		{"localslots without value", "--localslots localhost", "--localslots", "needs a value"},
 		{"localslots_cpp negative", "--localslots_cpp=-2 localhost", "--localslots_cpp=-2", "positive integer"},
+		{"localslots above the maximum", "--localslots=4097 localhost", "--localslots=4097", `--localslots value "4097" is too large; allowed are 1 to 4096`},
+		{"localslots_cpp of the largest int", "--localslots_cpp=9223372036854775807 localhost", "--localslots_cpp=9223372036854775807", "allowed are 1 to 4096"},
 		{"localslots glued value", "--localslots_cpp8 localhost", "--localslots_cpp8", "unknown option"},
 		{"localslots misspelt", "--localslotz=2 localhost", "--localslotz=2", "unknown option"},
 		{"unknown option", "--randomise localhost", "--randomise", "allowed are --randomize"},
@@ -413,162 +428,5 @@ func TestHostJSON(t *testing.T) {
 		`{"name":"buildhost","user":"user","port":0,"limit":0,"command":"/opt/bin/distccd","options":[]}]`
 	if string(b) != want {
 		t.Errorf("json.Marshal = %s\nwant %s", b, want)
-	}
-}
-
-// hostsWriteTestFile creates path (and its directories) holding text.
-func hostsWriteTestFile(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func TestLookupHosts(t *testing.T) {
-	type layout struct {
-		home, distccDir, etc string // hosts file contents; "" means no file
-	}
-	tests := []struct {
-		name       string
-		env        map[string]string // values may use {home}, {dir} and {root}
-		files      layout
-		wantSpec   string
-		wantSource string // may use {home}, {dir} and {etc}
-		wantFound  bool
-	}{
-		{
-			name:       "environment wins over files",
-			env:        map[string]string{"DISTCC_HOSTS": "localhost 127.0.0.2/8", "DISTCC_DIR": "{dir}", "HOME": "{home}"},
-			files:      layout{home: "127.0.0.5", distccDir: "127.0.0.6", etc: "127.0.0.7"},
-			wantSpec:   "localhost 127.0.0.2/8",
-			wantSource: "$DISTCC_HOSTS",
-			wantFound:  true,
-		},
-		{
-			name:       "whitespace-only environment still counts as set",
-			env:        map[string]string{"DISTCC_HOSTS": "  ", "DISTCC_DIR": "{dir}"},
-			files:      layout{distccDir: "127.0.0.6"},
-			wantSpec:   "  ",
-			wantSource: "$DISTCC_HOSTS",
-			wantFound:  true,
-		},
-		{
-			name:       "DISTCC_DIR hosts file",
-			env:        map[string]string{"DISTCC_HOSTS": "", "DISTCC_DIR": "{dir}", "HOME": "{home}"},
-			files:      layout{home: "127.0.0.5", distccDir: "127.0.0.6 # dir\n", etc: "127.0.0.7"},
-			wantSpec:   "127.0.0.6 # dir\n",
-			wantSource: "{dir}/hosts",
-			wantFound:  true,
-		},
-		{
-			name:       "HOME/.distcc when DISTCC_DIR is unset",
-			env:        map[string]string{"HOME": "{home}"},
-			files:      layout{home: "127.0.0.5", etc: "127.0.0.7"},
-			wantSpec:   "127.0.0.5",
-			wantSource: "{home}/.distcc/hosts",
-			wantFound:  true,
-		},
-		{
-			name:       "DISTCC_DIR replaces HOME/.distcc",
-			env:        map[string]string{"DISTCC_DIR": "{dir}", "HOME": "{home}"},
-			files:      layout{home: "127.0.0.5", etc: "127.0.0.7"},
-			wantSpec:   "127.0.0.7",
-			wantSource: "{etc}/distcc/hosts",
-			wantFound:  true,
-		},
-		{
-			name:       "etc when no user file",
-			env:        map[string]string{"HOME": "{home}"},
-			files:      layout{etc: "127.0.0.7/2"},
-			wantSpec:   "127.0.0.7/2",
-			wantSource: "{etc}/distcc/hosts",
-			wantFound:  true,
-		},
-		{
-			name:       "etc when HOME is unset",
-			env:        map[string]string{},
-			files:      layout{etc: "127.0.0.7"},
-			wantSpec:   "127.0.0.7",
-			wantSource: "{etc}/distcc/hosts",
-			wantFound:  true,
-		},
-		{
-			name:       "DISTCC_DIR is a file",
-			env:        map[string]string{"DISTCC_DIR": "{root}/not-a-dir"},
-			files:      layout{etc: "127.0.0.7"},
-			wantSpec:   "127.0.0.7",
-			wantSource: "{etc}/distcc/hosts",
-			wantFound:  true,
-		},
-		{
-			name:      "not found",
-			env:       map[string]string{"DISTCC_DIR": "{dir}", "HOME": "{home}"},
-			wantFound: false,
-		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			root := t.TempDir()
-			home := filepath.Join(root, "home")
-			dir := filepath.Join(root, "distccdir")
-			etc := filepath.Join(root, "etc")
-			hostsWriteTestFile(t, filepath.Join(root, "not-a-dir"), "")
-			if tc.files.home != "" {
-				hostsWriteTestFile(t, filepath.Join(home, ".distcc", "hosts"), tc.files.home)
-			}
-			if tc.files.distccDir != "" {
-				hostsWriteTestFile(t, filepath.Join(dir, "hosts"), tc.files.distccDir)
-			}
-			if tc.files.etc != "" {
-				hostsWriteTestFile(t, filepath.Join(etc, "distcc", "hosts"), tc.files.etc)
-			}
-			expand := strings.NewReplacer("{home}", home, "{dir}", dir, "{etc}", etc, "{root}", root).Replace
-			getenv := func(key string) string { return expand(tc.env[key]) }
-
-			spec, source, found, err := LookupHosts(getenv, etc)
-			if err != nil {
-				t.Fatalf("LookupHosts: %v", err)
-			}
-			if found != tc.wantFound {
-				t.Errorf("found = %v, want %v", found, tc.wantFound)
-			}
-			if spec != tc.wantSpec {
-				t.Errorf("spec = %q, want %q", spec, tc.wantSpec)
-			}
-			if want := expand(tc.wantSource); source != filepath.FromSlash(want) {
-				t.Errorf("source = %q, want %q", source, want)
-			}
-		})
-	}
-}
-
-func TestLookupHostsUnreadable(t *testing.T) {
-	root := t.TempDir()
-	dir := filepath.Join(root, "distccdir")
-	etc := filepath.Join(root, "etc")
-	// A directory where the hosts file should be cannot be read even by
-	// root, unlike a chmod 000 file.
-	if err := os.MkdirAll(filepath.Join(dir, "hosts"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	hostsWriteTestFile(t, filepath.Join(etc, "distcc", "hosts"), "127.0.0.7")
-	env := map[string]string{"DISTCC_DIR": dir}
-
-	spec, source, found, err := LookupHosts(func(k string) string { return env[k] }, etc)
-	if err == nil {
-		t.Fatalf("LookupHosts = %q, %q, %v, nil; want an error for the unreadable file", spec, source, found)
-	}
-	var pathErr *fs.PathError
-	if !errors.As(err, &pathErr) {
-		t.Errorf("error %v does not wrap the *fs.PathError", err)
-	}
-	if found || spec != "" {
-		t.Errorf("found, spec = %v, %q; want false, \"\"", found, spec)
-	}
-	if want := filepath.Join(dir, "hosts"); source != want {
-		t.Errorf("source = %q, want %q", source, want)
 	}
 }

@@ -1,4 +1,4 @@
-package probe
+package distcc
 
 import (
 	"encoding/binary"
@@ -12,7 +12,7 @@ import (
 
 // binstate renders a dcc_task_state as distcc writes it on this machine.
 func binstate(pid uint64, file, host string, phase int) []byte {
-	b := make([]byte, distccStateSize)
+	b := make([]byte, stateSize)
 	put := func(off int, v uint64) {
 		if wordSize == 8 {
 			binary.NativeEndian.PutUint64(b[off:], v)
@@ -20,45 +20,46 @@ func binstate(pid uint64, file, host string, phase int) []byte {
 			binary.NativeEndian.PutUint32(b[off:], uint32(v))
 		}
 	}
-	put(0, uint64(distccStateSize))
-	put(wordSize, distccStateMagic)
+	put(0, uint64(stateSize))
+	put(wordSize, stateMagic)
 	put(2*wordSize, pid)
 	off := 3 * wordSize
-	copy(b[off:off+distccStateName], file)
-	copy(b[off+distccStateName:], host)
-	binary.NativeEndian.PutUint32(b[off+2*distccStateName+4:], uint32(phase))
+	copy(b[off:off+stateNameLen], file)
+	copy(b[off+stateNameLen:], host)
+	binary.NativeEndian.PutUint32(b[off+2*stateNameLen+4:], uint32(phase))
 	return b
 }
 
-func TestParseDistccState(t *testing.T) {
-	good := binstate(4242, "crc.c", "10.213.1.2", distccPhaseComp)
+func TestParseState(t *testing.T) {
+	good := binstate(4242, "crc.c", "10.213.1.2", phaseCompile)
 	badMagic := slices.Clone(good)
 	badMagic[wordSize] ^= 0xff
 	tests := []struct {
 		name string
 		b    []byte
 		ok   bool
-		want distccTask
+		want task
 	}{
-		{"compile on a farm host", good, true, distccTask{pid: 4242, file: "crc.c", host: "10.213.1.2", phase: distccPhaseComp}},
-		{"local compile", binstate(7, "a.c", "localhost", distccPhaseComp), true, distccTask{pid: 7, file: "a.c", host: "localhost", phase: distccPhaseComp}},
-		{"wrong magic", badMagic, false, distccTask{}},
-		{"short (half-written)", good[:100], false, distccTask{}},
-		{"empty", nil, false, distccTask{}},
+		{"compile on a farm host", good, true, task{pid: 4242, file: "crc.c", host: "10.213.1.2", phase: phaseCompile}},
+		{"local compile", binstate(7, "a.c", "localhost", phaseCompile), true, task{pid: 7, file: "a.c", host: "localhost", phase: phaseCompile}},
+		{"wrong magic", badMagic, false, task{}},
+		{"short (half-written)", good[:100], false, task{}},
+		{"empty", nil, false, task{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := parseDistccState(tt.b)
+			got, ok := parseState(tt.b)
 			if ok != tt.ok || got != tt.want {
-				t.Errorf("parseDistccState = %+v, %v; want %+v, %v", got, ok, tt.want, tt.ok)
+				t.Errorf("parseState = %+v, %v; want %+v, %v", got, ok, tt.want, tt.ok)
 			}
 		})
 	}
 }
 
 func TestStateWatcherCountsCompilesByHost(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "state")
-	w := watchDistccState(dir)
+	distccDir := t.TempDir()
+	w := WatchState(distccDir)
+	dir := filepath.Join(distccDir, "state")
 	write := func(pid uint64, file, host string, phase int) {
 		t.Helper()
 		name := filepath.Join(dir, "binstate_"+filepath.Base(file)+"_"+host)
@@ -68,11 +69,11 @@ func TestStateWatcherCountsCompilesByHost(t *testing.T) {
 		time.Sleep(2 * statePollEvery) // distcc keeps each phase a while
 	}
 	write(1, "a.c", "10.0.0.2", 2) // connect: not yet a compile
-	write(1, "a.c", "10.0.0.2", distccPhaseComp)
-	write(1, "a.c", "10.0.0.2", distccPhaseRecv)  // the same compile again
-	write(2, "b.c", "10.0.0.3", 2)                // connected to a host that then refused,
-	write(2, "b.c", "localhost", distccPhaseComp) // and compiled locally
-	write(3, "c.c", "10.0.0.2", distccPhaseComp)
+	write(1, "a.c", "10.0.0.2", phaseCompile)
+	write(1, "a.c", "10.0.0.2", phaseReceive)  // the same compile again
+	write(2, "b.c", "10.0.0.3", 2)             // connected to a host that then refused,
+	write(2, "b.c", "localhost", phaseCompile) // and compiled locally
+	write(3, "c.c", "10.0.0.2", phaseCompile)
 	got := w.Stop()
 	want := map[string]int{"10.0.0.2": 2, "localhost": 1}
 	if !reflect.DeepEqual(got, want) {
@@ -80,7 +81,7 @@ func TestStateWatcherCountsCompilesByHost(t *testing.T) {
 	}
 }
 
-func TestDistccDirIsFreshPerBuild(t *testing.T) {
+func TestPrepareDirIsFreshPerBuild(t *testing.T) {
 	home := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(home, ".distcc"), 0o755); err != nil {
 		t.Fatal(err)
@@ -88,11 +89,11 @@ func TestDistccDirIsFreshPerBuild(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(home, ".distcc", "hosts"), []byte("10.0.0.2/4\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env, dir, cleanup, err := distccDir([]string{"HOME=" + home})
+	env, dir, cleanup, err := PrepareDir([]string{"HOME=" + home})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lookupEnv(env, "DISTCC_DIR") != dir {
+	if getenv(env, "DISTCC_DIR") != dir || LogFile(env) != "" {
 		t.Errorf("DISTCC_DIR not set to %s: %q", dir, env)
 	}
 	// distcc looks for its hosts in $DISTCC_DIR/hosts: the copy keeps a
@@ -112,8 +113,8 @@ func TestDistccDirIsFreshPerBuild(t *testing.T) {
 	for _, name := range []string{"backoff_tcp_10.0.0.2_3632_0", "cpu_tcp_10.0.0.2_3632_0"} {
 		os.WriteFile(filepath.Join(lock, name), []byte("x"), 0o644)
 	}
-	env, dir, cleanup, err = distccDir([]string{"DISTCC_DIR=" + own})
-	if err != nil || dir != own || lookupEnv(env, "DISTCC_DIR") != own {
+	env, dir, cleanup, err = PrepareDir([]string{"DISTCC_DIR=" + own, "DISTCC_LOG=/tmp/old.log", "DISTCC_LOG=/tmp/distcc.log"})
+	if err != nil || dir != own || getenv(env, "DISTCC_DIR") != own || LogFile(env) != "/tmp/distcc.log" {
 		t.Fatalf("with DISTCC_DIR set: dir %s, env %q, %v", dir, env, err)
 	}
 	cleanup()

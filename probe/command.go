@@ -1,0 +1,106 @@
+package probe
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jtune/jtune/tuner"
+)
+
+// CommandLine returns the argv for one build. Placeholders {N} and {M}
+// are replaced; if there are none and the program is make, gmake or
+// ninja, the -j and -l options are appended. A load of zero means no -l.
+func CommandLine(args []string, jobs, load int) []string {
+	out := make([]string, len(args))
+	placeholder := false
+	r := strings.NewReplacer("{N}", strconv.Itoa(jobs), "{M}", strconv.Itoa(load))
+	for i, a := range args {
+		placeholder = placeholder || strings.Contains(a, "{N}") || strings.Contains(a, "{M}")
+		out[i] = r.Replace(a)
+	}
+	if placeholder || len(args) == 0 {
+		return out
+	}
+	prog := filepath.Base(args[0])
+	// "pump make" runs make under distcc's pump wrapper, which passes
+	// its arguments through: make is still the program that takes -j.
+	if (prog == "pump" || prog == "distcc-pump") && len(args) > 1 {
+		prog = filepath.Base(args[1])
+	}
+	switch prog {
+	case "make", "gmake":
+		out = append(out, "-j"+strconv.Itoa(jobs))
+		if load > 0 {
+			out = append(out, "-l"+strconv.Itoa(load))
+		}
+	case "ninja":
+		out = append(out, "-j", strconv.Itoa(jobs))
+		if load > 0 {
+			out = append(out, "-l", strconv.Itoa(load))
+		}
+	}
+	return out
+}
+
+// BuildEnv returns base with the variables that carry N to the build set,
+// replacing any earlier values, so emerge and scripts see the same N.
+func BuildEnv(base []string, jobs, load int, distccHosts string) []string {
+	set := map[string]string{
+		"MAKEOPTS":   tuner.MakeOpts(jobs, load),
+		"JTUNE_JOBS": strconv.Itoa(jobs),
+		"JTUNE_LOAD": strconv.Itoa(load),
+	}
+	if distccHosts != "" {
+		set["DISTCC_HOSTS"] = distccHosts
+	}
+	out := make([]string, 0, len(base)+len(set))
+	for _, kv := range base {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, replaced := set[k]; !replaced {
+			out = append(out, kv)
+		}
+	}
+	for _, k := range []string{"MAKEOPTS", "JTUNE_JOBS", "JTUNE_LOAD", "DISTCC_HOSTS"} {
+		if v, ok := set[k]; ok {
+			out = append(out, k+"="+v)
+		}
+	}
+	return out
+}
+
+// groupCommand starts argv in a new process group with stdin from
+// /dev/null. Cancelling ctx sends SIGTERM to the whole group (and SIGCONT,
+// since a stopped group ignores SIGTERM); after KillGrace the leader is
+// killed, and Build kills the rest of the group. KillGrace is real time,
+// whatever the Runner's Clock: it gives real processes time to exit.
+func (r *Runner) groupCommand(ctx context.Context, argv, env []string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = r.Dir
+	cmd.Env = env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		pgid := cmd.Process.Pid
+		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		_ = syscall.Kill(-pgid, syscall.SIGCONT)
+		go func() {
+			time.Sleep(r.killGrace())
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		}()
+		return nil
+	}
+	cmd.WaitDelay = r.killGrace() + time.Second
+	return cmd
+}
+
+func exitCode(ps *os.ProcessState) int {
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
+}
