@@ -1,0 +1,367 @@
+package tuner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Online tuning steers one build while it runs: the build's jobserver lets
+// N change at any moment, so instead of several full builds, one build is
+// cut into windows at different N and each window's throughput (compile
+// jobs completed per second) says how fast that N is. The windows are the
+// observations of the same model and search that offline tuning uses.
+
+// Counters is what a LiveBuild reports of itself: totals since the build
+// started, and the state of the master now.
+type Counters struct {
+	// Seconds is the time since the build started.
+	Seconds float64
+	// Completed counts the compile jobs that have finished.
+	Completed int
+	// InFlight is the jobs running now.
+	InFlight int
+	// Saturated means every job slot was in use at this reading: make
+	// had work for all of them, so the window measures N and not the
+	// shape of the build (its serial start and end).
+	Saturated bool
+	// Failures counts distcc's "failed to distribute" lines.
+	Failures int
+	// Load is the master's 1-minute load average now.
+	Load float64
+	// TempC is the CPU temperature now; meaningful only when HasTemp.
+	TempC   float64
+	HasTemp bool
+	// SwapGrowthBytes is the swap the master has added since the build
+	// started.
+	SwapGrowthBytes uint64
+	// Done means the build has ended, with ExitCode.
+	Done     bool
+	ExitCode int
+}
+
+// LiveBuild is a build that the online tuner steers while it runs: a real
+// build under jtune's jobserver (package probe), or a simulated one
+// (package model/sim).
+type LiveBuild interface {
+	// SetJobs changes the number of parallel jobs. Raising takes effect
+	// at once; lowering, as running jobs end: none is pre-empted.
+	SetJobs(n int) error
+	// Advance lets the build run for d more time (real or simulated) and
+	// returns its counters. It returns early, with Done set, when the
+	// build ends.
+	Advance(ctx context.Context, d time.Duration) (Counters, error)
+}
+
+// Window is a stretch of the build at one N.
+type Window struct {
+	Jobs         int     `json:"jobs"`
+	StartSeconds float64 `json:"start_seconds"`
+	Seconds      float64 `json:"seconds"`
+	// Completed counts the compile jobs finished in the window.
+	Completed int `json:"jobs_completed"`
+	// Throughput is Completed per second.
+	Throughput float64  `json:"jobs_per_second"`
+	Failures   int      `json:"distcc_failures"`
+	MaxLoad    float64  `json:"max_load"`
+	MaxTempC   *float64 `json:"max_temp_c"`
+	// Fair means the window measured N: every job slot was busy all
+	// along, after the jobs started at the previous N had ended, and
+	// nothing stopped it early. Only fair windows are compared.
+	Fair bool `json:"fair"`
+	// Cause says why a window is not fair: CauseOverload and CauseHeat
+	// windows were cut short by a guard; the others did not keep every
+	// job slot busy.
+	Cause string `json:"cause,omitempty"`
+	// Reason says the same in words.
+	Reason string `json:"reason,omitempty"`
+}
+
+// The causes of a window that is not fair.
+const (
+	CauseOverload = "overload"   // distcc failures, load, or swap: N is too many
+	CauseHeat     = "heat"       // the CPU got hot: N was lowered, but is not to blame
+	CauseIdle     = "idle_slots" // make did not use every job slot: the build's start or end
+	CauseEnded    = "ended"      // the build ended in the window
+)
+
+// OnlineSettings configure an online session. The zero value is usable.
+type OnlineSettings struct {
+	// FormulaJobs, Min, Max and Load are as in Settings.
+	FormulaJobs, Min, Max, Load int
+	// Tolerance is as in Settings. Zero means 1%.
+	Tolerance float64
+	// Noise is the assumed relative noise of one window's throughput
+	// before repeats measure it. Zero means 5%.
+	Noise float64
+	// MaxLoad: a load average above it is overload. Zero means no limit.
+	MaxLoad float64
+	// HeatC is the temperature at which N is lowered: heat lowers N first,
+	// and only the thermal guard's pause at a higher temperature stops
+	// the build. Zero means heat never lowers N.
+	HeatC float64
+	// Tick is how often the build is looked at. Zero means 1 s.
+	Tick time.Duration
+	// OnWindow is called after every window with all windows so far, so
+	// the caller can save and show them; an error ends the steering (the
+	// build runs on). Nil means no call.
+	OnWindow func(windows []Window, current int) error
+}
+
+func (s OnlineSettings) withDefaults() OnlineSettings {
+	st := Settings{FormulaJobs: s.FormulaJobs, Min: s.Min, Max: s.Max}.withDefaults()
+	s.FormulaJobs, s.Min, s.Max = st.FormulaJobs, st.Min, st.Max
+	if s.Tolerance == 0 {
+		s.Tolerance = 0.01
+	}
+	if s.Noise == 0 {
+		s.Noise = 0.05
+	}
+	if s.Tick == 0 {
+		s.Tick = time.Second
+	}
+	return s
+}
+
+func (s OnlineSettings) space() OnlineSpace {
+	return OnlineSpace{Min: s.Min, Max: s.Max, Start: s.FormulaJobs, Tolerance: s.Tolerance, Noise: s.Noise}
+}
+
+// OnlineResult is what an online session found.
+type OnlineResult struct {
+	Windows     []Window
+	Recommended *Recommendation // nil when no window was fair
+	// MeasuredShare is the part of the build's compile jobs that finished
+	// in fair windows: how much of the build the answer rests on.
+	MeasuredShare float64
+	// Final is the build's last counters: its time and exit code.
+	Final    Counters
+	Warnings []Warning
+}
+
+// Overload thresholds of a running build. A failure burst is this many
+// distcc failures more than the build's rate at a clean N would give in
+// the same time; swap growth is judged per window, more strictly than a
+// whole build's, because the build must not break.
+const (
+	burstFailures = 3
+	windowSwap    = 32 << 20
+)
+
+// RunOnline steers b, which runs at start jobs, until it ends or ctx is
+// cancelled, and recommends an N from the windows it measured. It never
+// breaks the build on purpose: N is raised in steps, and lowered at once
+// on a failure burst, a load above MaxLoad, swap growth or heat. An error
+// from b ends the steering; the caller ends the build.
+func RunOnline(ctx context.Context, b LiveBuild, s OnlineSettings, start int) (*OnlineResult, error) {
+	s = s.withDefaults()
+	o := &onlineRun{b: b, s: s, sp: s.space(), res: &OnlineResult{}, jobs: start}
+	if err := b.SetJobs(start); err != nil {
+		return nil, fmt.Errorf("starting at -j%d: %w", start, err)
+	}
+	for {
+		c, err := b.Advance(ctx, s.Tick)
+		if err != nil {
+			o.finish(c)
+			if errors.Is(err, context.Canceled) {
+				return o.res, ErrInterrupted
+			}
+			return o.res, err
+		}
+		if c.Done {
+			o.finish(c)
+			return o.res, nil
+		}
+		if err := o.observe(c); err != nil {
+			o.finish(c)
+			return o.res, err
+		}
+	}
+}
+
+// onlineRun is the state of RunOnline between ticks.
+type onlineRun struct {
+	b    LiveBuild
+	s    OnlineSettings
+	sp   OnlineSpace
+	res  *OnlineResult
+	jobs int // the N the build runs at
+
+	open     bool     // a window is under way
+	w        Window   // the window under way
+	at       Counters // the counters when it began
+	settleTo int      // Completed at which the jobs of the previous N have ended
+	unsat    int      // ticks of the window that were not saturated
+	ticks    int
+	last     Counters
+	lowered  bool // heat or overload lowered N in this window
+}
+
+// observe takes one reading of the build.
+func (o *onlineRun) observe(c Counters) error {
+	defer func() { o.last = c }()
+	if reason, cap := o.guard(c); reason != "" {
+		return o.lower(c, reason, cap)
+	}
+	if !o.open {
+		// Measure only once the jobs started at the previous N have
+		// ended: they ran under other conditions.
+		if c.Completed < o.settleTo || !c.Saturated {
+			return nil
+		}
+		o.open, o.at, o.unsat, o.ticks, o.lowered = true, c, 0, 0, false
+		o.w = Window{Jobs: o.jobs, StartSeconds: c.Seconds}
+		return nil
+	}
+	o.ticks++
+	if !c.Saturated {
+		o.unsat++
+	}
+	o.w.MaxLoad = max(o.w.MaxLoad, c.Load)
+	if c.HasTemp && (o.w.MaxTempC == nil || c.TempC > *o.w.MaxTempC) {
+		t := c.TempC
+		o.w.MaxTempC = &t
+	}
+	if !o.long(c) {
+		return nil
+	}
+	if f, want := c.Failures-o.at.Failures, o.expectedFailures(c.Completed-o.at.Completed); f >= burstFailures && f > want+burstFailures {
+		// Failures that grew with N without a burst: overload all the same.
+		o.close(c, fmt.Sprintf("%d distcc failures, against %d at the failure rate of a lower N", f, want))
+		o.res.Windows[len(o.res.Windows)-1].Cause = CauseOverload
+	} else {
+		o.close(c, "")
+	}
+	return o.next(c)
+}
+
+// guard judges the build at this reading: the reason to lower N now, and
+// whether the present N caps the search (overload), as opposed to heat,
+// which is not N's fault.
+func (o *onlineRun) guard(c Counters) (reason string, caps bool) {
+	since := o.last
+	switch {
+	case c.Failures-since.Failures >= burstFailures+o.expectedFailures(c.Completed-since.Completed):
+		return fmt.Sprintf("%d distcc failures in %.0f s", c.Failures-since.Failures, c.Seconds-since.Seconds), true
+	case o.s.MaxLoad > 0 && c.Load > o.s.MaxLoad:
+		return fmt.Sprintf("load average %.1f above the limit of %g", c.Load, o.s.MaxLoad), true
+	case o.open && c.SwapGrowthBytes >= o.at.SwapGrowthBytes+windowSwap:
+		return fmt.Sprintf("the master swapped out %d MiB", (c.SwapGrowthBytes-o.at.SwapGrowthBytes)>>20), true
+	case o.s.HeatC > 0 && c.HasTemp && c.TempC >= o.s.HeatC:
+		return fmt.Sprintf("the CPU reached %.0f °C", c.TempC), false
+	}
+	return "", false
+}
+
+// expectedFailures is how many distcc failures completed jobs bring at
+// the lowest failure rate of a fair window: a host that refuses work
+// fails at every N, and such failures are no burst.
+func (o *onlineRun) expectedFailures(completed int) int {
+	rate := math.Inf(1)
+	for _, w := range o.res.Windows {
+		if w.Fair && w.Completed > 0 {
+			rate = min(rate, float64(w.Failures)/float64(w.Completed))
+		}
+	}
+	if math.IsInf(rate, 1) {
+		return 0
+	}
+	return int(math.Ceil(2 * rate * float64(completed)))
+}
+
+// lower backs off from the present N at once.
+func (o *onlineRun) lower(c Counters, reason string, caps bool) error {
+	if o.open {
+		o.close(c, reason)
+	} else {
+		// The window that had not begun yet is recorded all the same: it
+		// is where the search learns that this N is too many.
+		o.w = Window{Jobs: o.jobs, StartSeconds: o.last.Seconds}
+		o.at = o.last
+		o.close(c, reason)
+	}
+	w := &o.res.Windows[len(o.res.Windows)-1]
+	w.Cause = CauseHeat
+	if caps {
+		w.Cause = CauseOverload
+	}
+	return o.set(c, BackOff(o.res.Windows, o.sp, o.jobs))
+}
+
+// long reports whether the window has lasted long enough to compare its N:
+// enough jobs completed that their sizes average out, and at least a few
+// readings.
+func (o *onlineRun) long(c Counters) bool {
+	return c.Completed-o.at.Completed >= windowJobs(o.jobs) && o.ticks >= minWindowTicks
+}
+
+// minWindowTicks is the fewest readings in a window.
+const minWindowTicks = 5
+
+// windowJobs is how many compile jobs a window at n must complete. Units
+// of a tree differ in size tenfold, so a window needs many of them, and at
+// least a few rounds of n jobs each.
+func windowJobs(n int) int { return max(24, 3*n) }
+
+// close ends the window under way at c.
+func (o *onlineRun) close(c Counters, reason string) {
+	w := o.w
+	w.Seconds = c.Seconds - w.StartSeconds
+	w.Completed = c.Completed - o.at.Completed
+	w.Failures = c.Failures - o.at.Failures
+	if w.Seconds > 0 {
+		w.Throughput = float64(w.Completed) / w.Seconds
+	}
+	w.Fair = reason == "" && o.unsat*10 <= o.ticks && w.Completed > 0
+	switch {
+	case reason != "":
+		w.Reason = reason
+	case !w.Fair:
+		w.Cause, w.Reason = CauseIdle, "not every job slot was busy: the build's start or end"
+	}
+	o.res.Windows = append(o.res.Windows, w)
+	o.open = false
+	if o.s.OnWindow != nil {
+		_ = o.s.OnWindow(o.res.Windows, o.jobs) // the state file is saved again at the end
+	}
+}
+
+// next chooses the N of the next window.
+func (o *onlineRun) next(c Counters) error {
+	n := NextOnline(o.res.Windows, o.sp)
+	if n == o.jobs {
+		// The same N again: the next window can begin at once.
+		o.settleTo = c.Completed
+		return nil
+	}
+	return o.set(c, n)
+}
+
+func (o *onlineRun) set(c Counters, n int) error {
+	o.settleTo = c.Completed + c.InFlight
+	o.jobs = n
+	return o.b.SetJobs(n)
+}
+
+// finish ends the session: the window under way, and the recommendation.
+func (o *onlineRun) finish(c Counters) {
+	if o.open && c.Seconds > o.w.StartSeconds {
+		o.close(c, "the build ended")
+		o.res.Windows[len(o.res.Windows)-1].Cause = CauseEnded
+	}
+	o.res.Final = c
+	total, measured := c.Completed, 0
+	for _, w := range o.res.Windows {
+		if w.Fair {
+			measured += w.Completed
+		}
+	}
+	if total > 0 {
+		o.res.MeasuredShare = float64(measured) / float64(total)
+	}
+	if rec, ok := RecommendOnline(o.res.Windows, o.sp, o.s.Load); ok {
+		o.res.Recommended = &rec
+	}
+}
