@@ -4,19 +4,20 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jtune/jtune/cmd/jtune/internal/farm"
 	"github.com/jtune/jtune/probe/distcc"
 )
 
-func mustFarm(t *testing.T, spec string) farm {
+func mustFarm(t *testing.T, spec string) farm.Farm {
 	t.Helper()
 	if spec == "" {
-		return farm{}
+		return farm.Farm{}
 	}
 	hosts, err := distcc.ParseHosts(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return farm{Spec: spec, Hosts: hosts}
+	return farm.Farm{Spec: spec, Hosts: hosts}
 }
 
 func TestNewRecordRange(t *testing.T) {

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"errors"
 	"io"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/jtune/jtune/cmd/jtune/internal/farm"
+	"github.com/jtune/jtune/probe/distcc"
 )
 
 // newFlagSet is a flag set as every jtune command wants it: errors
@@ -118,4 +123,15 @@ func strayWord(fs *pflag.FlagSet, args []string, word string) error {
 func placeholder(f *pflag.Flag) string {
 	name, _ := pflag.UnquoteUsage(f)
 	return strings.ToLower(name)
+}
+
+// loadFarm is the farm the host flags name, a bad host list being a
+// mistake on the command line.
+func loadFarm(h hostFlags) (farm.Farm, error) {
+	f, err := farm.Load(h.hosts, h.set, os.Getenv, "/etc")
+	var bad *distcc.HostSpecError
+	if errors.As(err, &bad) {
+		return f, usageError{err: err}
+	}
+	return f, err
 }

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 
+	"github.com/jtune/jtune/cmd/jtune/internal/farm"
 	"github.com/jtune/jtune/cmd/jtune/internal/render"
 	"github.com/jtune/jtune/cmd/jtune/internal/session"
 	"github.com/jtune/jtune/cmd/jtune/internal/ui"
@@ -44,13 +44,13 @@ func runRecommend(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	f, err := loadFarm(o.hosts, o.set, os.Getenv, "/etc")
+	f, err := loadFarm(o.hostFlags)
 	if err != nil {
 		return err
 	}
 	var warnings []tuner.Warning
 	if !o.noHostCheck {
-		warnings = f.checkHosts(context.Background())
+		warnings = f.Check(context.Background())
 	}
 	jobs, load, rule := 0, 0, ""
 	if r, err := sessionFor(o.state, f); err != nil {
@@ -63,17 +63,17 @@ func runRecommend(args []string, stdout, stderr io.Writer) error {
 		rule = fmt.Sprintf("the tuning session in %s (%s, %s)", o.state, builds(countedBuilds(r.Trials)), r.Recommended.Reason)
 	}
 	if rule == "" {
-		formula, err := f.formula(runtime.NumCPU(), o.cores)
+		formula, err := f.Formula(runtime.NumCPU(), o.cores)
 		if err != nil {
 			return usagef("--cores %d: %w", o.cores, err)
 		}
 		jobs, load, rule = formula.Jobs, o.load, "the formula N0 = "+formula.Text
-		if slots := f.slotSum(); slots > 0 && slots < formula.Jobs {
+		if slots := f.SlotSum(); slots > 0 && slots < formula.Jobs {
 			jobs = slots
 			rule += fmt.Sprintf(", capped by distcc's %d slots", slots)
 		}
 	}
-	warnings = append(warnings, makeConfWarnings(o.path, o.write, len(f.live().Hosts) > 0)...)
+	warnings = append(warnings, makeConfWarnings(o.path, o.write, len(f.Live().Hosts) > 0)...)
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "jtune: warning: %s\n", render.Warning(w))
 	}
@@ -88,7 +88,7 @@ func runRecommend(args []string, stdout, stderr io.Writer) error {
 
 // sessionFor reads the finished session in path if it was tuned for the
 // farm f, and says why not otherwise.
-func sessionFor(path string, f farm) (*session.Record, error) {
+func sessionFor(path string, f farm.Farm) (*session.Record, error) {
 	r, err := session.Read(path)
 	switch {
 	case errors.Is(err, session.ErrNoFile):
@@ -97,7 +97,7 @@ func sessionFor(path string, f farm) (*session.Record, error) {
 		return nil, err
 	case r.Running():
 		return nil, fmt.Errorf("the session in %s has not finished (it is running, or its jtune died: finish it with --resume)", path)
-	case !sameHosts(r.HostsSpec, f.Spec):
+	case !farm.Same(r.HostsSpec, f.Spec):
 		return nil, fmt.Errorf("the session in %s was tuned for other hosts (%q)", path, r.HostsSpec)
 	case r.Recommended == nil:
 		return nil, fmt.Errorf("the session in %s ended without a recommendation", path)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/jtune/jtune/cmd/jtune/internal/farm"
 	"github.com/jtune/jtune/cmd/jtune/internal/render"
 	"github.com/jtune/jtune/cmd/jtune/internal/session"
 	"github.com/jtune/jtune/cmd/jtune/internal/ui"
@@ -146,7 +147,7 @@ func runTune(args []string, stdout, stderr io.Writer) error {
 	if err := checkOutputs("--state", o.state, "--plot", o.plot); err != nil {
 		return err
 	}
-	f, err := loadFarm(o.hosts, o.set, os.Getenv, "/etc")
+	f, err := loadFarm(o.hostFlags)
 	if err != nil {
 		return err
 	}
@@ -154,7 +155,7 @@ func runTune(args []string, stdout, stderr io.Writer) error {
 	defer sigs.stop()
 	var hostWarnings []tuner.Warning
 	if !o.noHostCheck {
-		hostWarnings = f.checkHosts(sigs.ctx)
+		hostWarnings = f.Check(sigs.ctx)
 	}
 	return tune(sigs, o, f, hostWarnings, stdout, stderr)
 }
@@ -322,13 +323,13 @@ func listen(stderr io.Writer) signals {
 // newRecord is the record of the session the options describe on farm f:
 // the formula, the range (the user's bounds win over the default; the
 // search starts at the N of the range nearest to N0) and the settings.
-func newRecord(o tuneOptions, f farm, localCPUs int) (*session.Record, error) {
-	formula, err := f.formula(localCPUs, o.cores)
+func newRecord(o tuneOptions, f farm.Farm, localCPUs int) (*session.Record, error) {
+	formula, err := f.Formula(localCPUs, o.cores)
 	if err != nil {
 		return nil, usagef("--cores %d: %w", o.cores, err)
 	}
 	n0 := formula.Jobs
-	rng, err := tuner.DefaultRange(n0, localCPUs, f.slotSum()).Bound(o.min, o.max)
+	rng, err := tuner.DefaultRange(n0, localCPUs, f.SlotSum()).Bound(o.min, o.max)
 	if err != nil {
 		return nil, usagef("--min %d --max %d: %w", o.min, o.max, err)
 	}
@@ -340,7 +341,7 @@ func newRecord(o tuneOptions, f farm, localCPUs int) (*session.Record, error) {
 	}
 	return session.New(session.Record{
 		Command: o.command, HostsSpec: f.Hosts.String(), HostsSource: f.Source, Hosts: f.Hosts.Hosts, Unreachable: unreachable,
-		SlotSum: f.slotSum(), FormulaJobs: n0, Formula: formula.Text, StartJobs: rng.Clamp(n0), Load: o.load,
+		SlotSum: f.SlotSum(), FormulaJobs: n0, Formula: formula.Text, StartJobs: rng.Clamp(n0), Load: o.load,
 		Settings: session.Settings{
 			Strategy: o.strategy, MinJobs: rng.Min, MaxJobs: rng.Max, Budget: o.budget,
 			Tolerance: o.tolerance, MaxLoad: o.maxLoad, TimeoutSeconds: o.timeout.Seconds(), EarlyAbort: !o.noEarlyAbort,
@@ -385,7 +386,7 @@ func resumeAs(o *tuneOptions, old, now *session.Record) error {
 	switch {
 	case !slices.Equal(old.Command, now.Command):
 		return refuse("the command", strconv.Quote(strings.Join(old.Command, " ")), strconv.Quote(strings.Join(now.Command, " ")))
-	case !sameHosts(old.HostsSpec, now.HostsSpec):
+	case !farm.Same(old.HostsSpec, now.HostsSpec):
 		return refuse("the hosts", strconv.Quote(old.HostsSpec), strconv.Quote(now.HostsSpec))
 	case o.changed("prepare") && o.prepare != old.Settings.Prepare:
 		return refuse("--prepare", strconv.Quote(old.Settings.Prepare), strconv.Quote(o.prepare))
@@ -451,7 +452,7 @@ func pumpProgram() string {
 
 // tune runs the session: the builds, the report on stdout, the plot and
 // make.conf.
-func tune(sigs signals, o tuneOptions, f farm, hostWarnings []tuner.Warning, stdout, stderr io.Writer) error {
+func tune(sigs signals, o tuneOptions, f farm.Farm, hostWarnings []tuner.Warning, stdout, stderr io.Writer) error {
 	ctx := sigs.ctx
 	rec, err := newRecord(o, f, runtime.NumCPU())
 	if err != nil {
@@ -467,7 +468,8 @@ func tune(sigs signals, o tuneOptions, f farm, hostWarnings []tuner.Warning, std
 		}
 	}
 	warn(hostWarnings...)
-	warn(makeConfWarnings(o.path, o.write, len(f.live().Hosts) > 0)...)
+	warn(f.Warnings()...)
+	warn(makeConfWarnings(o.path, o.write, len(f.Live().Hosts) > 0)...)
 	// The live display measures the first build against a full build of
 	// the session the state file holds now, when that was the same command.
 	refLines := earlierCompileLines(o.state, o.command)
@@ -537,7 +539,7 @@ func tune(sigs signals, o tuneOptions, f farm, hostWarnings []tuner.Warning, std
 }
 
 // newRunner is the probe that runs the real builds.
-func newRunner(o tuneOptions, f farm) *probe.Runner {
+func newRunner(o tuneOptions, f farm.Farm) *probe.Runner {
 	// distcc gets the list exactly as the user wrote it.
 	distccHosts := ""
 	if o.set {

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"github.com/jtune/jtune/cmd/jtune/internal/farm"
 	"github.com/jtune/jtune/probe"
 	"github.com/jtune/jtune/tuner"
 )
@@ -13,6 +14,8 @@ var advice = map[tuner.WarningKind]string{
 	tuner.WarnBrokenHost:          "check its distccd and --allow, or leave it out of --hosts",
 	tuner.WarnOutOfTime:           "raise --time-budget, or continue later with --resume",
 	probe.WarnDistccLogUnreadable: "unset DISTCC_LOG or make the file readable",
+	farm.WarnDuplicateHost:        "list each host once in --hosts",
+	farm.WarnHostDown:             "start its distccd, or leave it out of --hosts (--no-host-check skips the check)",
 }
 
 // Warning renders a warning with the advice for its kind.
