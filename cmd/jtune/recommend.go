@@ -60,7 +60,7 @@ func runRecommend(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "jtune: no tuning session used: %v\n", err)
 	} else {
 		jobs, load = r.Recommended.Jobs, r.Recommended.Load
-		rule = fmt.Sprintf("the tuning session in %s (%s, %s)", o.state, builds(countedBuilds(r.Trials)), r.Recommended.Reason)
+		rule = fmt.Sprintf("the tuning session in %s (%s, %s)", o.state, builds(r.Builds()), r.Recommended.Reason)
 	}
 	if rule == "" {
 		formula, err := f.Formula(runtime.NumCPU(), o.cores)

@@ -8,19 +8,17 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/jtune/jtune/cmd/jtune/internal/farm"
+	"github.com/jtune/jtune/cmd/jtune/internal/interrupt"
 	"github.com/jtune/jtune/cmd/jtune/internal/render"
 	"github.com/jtune/jtune/cmd/jtune/internal/session"
 	"github.com/jtune/jtune/cmd/jtune/internal/ui"
@@ -151,11 +149,11 @@ func runTune(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sigs := listen(stderr)
-	defer sigs.stop()
+	sigs := interrupt.Listen(stderr)
+	defer sigs.Stop()
 	var hostWarnings []tuner.Warning
 	if !o.noHostCheck {
-		hostWarnings = f.Check(sigs.ctx)
+		hostWarnings = f.Check(sigs.Ctx)
 	}
 	return tune(sigs, o, f, hostWarnings, stdout, stderr)
 }
@@ -255,69 +253,6 @@ func checkPlotPath(path string) error {
 		return usagef("--plot %q: %w", path, err)
 	}
 	return nil
-}
-
-// signals is how a session hears that it must stop. The first SIGINT,
-// SIGTERM or SIGHUP cancels ctx: the running build is stopped (SIGTERM to
-// its process group, SIGKILL after a grace period), and the best result so
-// far is saved and printed. A second one closes insist: the build is
-// killed at once. SIGPIPE is ignored, so that a reader of jtune's output
-// that goes away (jtune ... 2>&1 | head) cannot kill jtune in the middle
-// of a build: the state file is the record.
-type signals struct {
-	ctx    context.Context
-	insist <-chan struct{}
-	// received is the first signal, once there was one.
-	received func() (syscall.Signal, bool)
-	stop     func()
-}
-
-// insistGrace is how long jtune waits, after the second signal, for the
-// build to die and the state to be saved before it exits regardless.
-const insistGrace = 10 * time.Second
-
-func listen(stderr io.Writer) signals {
-	ctx, cancel := context.WithCancel(context.Background())
-	signal.Ignore(syscall.SIGPIPE)
-	sigc := make(chan os.Signal, 2)
-	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	insist := make(chan struct{})
-	done := make(chan struct{})
-	var mu sync.Mutex
-	var first syscall.Signal
-	go func() {
-		select {
-		case s := <-sigc:
-			mu.Lock()
-			first = s.(syscall.Signal)
-			mu.Unlock()
-		case <-done:
-			return
-		}
-		fmt.Fprintln(stderr, "\njtune: stopping the build and saving (press Ctrl-C again to kill the build at once)")
-		cancel()
-		select {
-		case <-sigc:
-			fmt.Fprintln(stderr, "jtune: killing the build")
-			close(insist)
-			time.AfterFunc(insistGrace, func() { os.Exit(128 + int(first)) })
-		case <-done:
-		}
-	}()
-	return signals{
-		ctx:    ctx,
-		insist: insist,
-		received: func() (syscall.Signal, bool) {
-			mu.Lock()
-			defer mu.Unlock()
-			return first, first != 0
-		},
-		stop: func() {
-			signal.Stop(sigc)
-			close(done)
-			cancel()
-		},
-	}
 }
 
 // newRecord is the record of the session the options describe on farm f:
@@ -452,8 +387,8 @@ func pumpProgram() string {
 
 // tune runs the session: the builds, the report on stdout, the plot and
 // make.conf.
-func tune(sigs signals, o tuneOptions, f farm.Farm, hostWarnings []tuner.Warning, stdout, stderr io.Writer) error {
-	ctx := sigs.ctx
+func tune(sigs *interrupt.Signals, o tuneOptions, f farm.Farm, hostWarnings []tuner.Warning, stdout, stderr io.Writer) error {
+	ctx := sigs.Ctx
 	rec, err := newRecord(o, f, runtime.NumCPU())
 	if err != nil {
 		return err
@@ -472,7 +407,7 @@ func tune(sigs signals, o tuneOptions, f farm.Farm, hostWarnings []tuner.Warning
 	warn(makeConfWarnings(o.path, o.write, len(f.Live().Hosts) > 0)...)
 	// The live display measures the first build against a full build of
 	// the session the state file holds now, when that was the same command.
-	refLines := earlierCompileLines(o.state, o.command)
+	refLines := session.EarlierCompileLines(o.state, o.command)
 	store, err := openSession(&o, rec)
 	if err != nil {
 		return err
@@ -483,7 +418,7 @@ func tune(sigs signals, o tuneOptions, f farm.Farm, hostWarnings []tuner.Warning
 		out.Printf("jtune: N0 = %d lies outside %s: the search starts at -j%d\n", rec.FormulaJobs, rec.Range(), rec.StartJobs)
 	}
 	if o.resume {
-		out.Printf("jtune: resuming %s: %s done\n", o.state, builds(countedBuilds(rec.Trials)))
+		out.Printf("jtune: resuming %s: %s done\n", o.state, builds(rec.Builds()))
 	}
 	runner := newRunner(o, f)
 	guardWarning, err := thermalGuard(ctx, o, runner, out)
@@ -498,7 +433,7 @@ func tune(sigs signals, o tuneOptions, f farm.Farm, hostWarnings []tuner.Warning
 	defer out.StopLive()
 	announced := false
 	save := func() error {
-		if !o.resume && !started(rec.Trials) {
+		if !o.resume && !rec.Started() {
 			return nil // nothing worth keeping yet: leave an earlier session's file alone
 		}
 		if err := store.Save(rec); err != nil {
@@ -532,7 +467,7 @@ func tune(sigs signals, o tuneOptions, f farm.Farm, hostWarnings []tuner.Warning
 		runErr = err
 	}
 	err = report(o, rec, res, runErr, out, stdout, stderr)
-	if sig, ok := sigs.received(); ok && (err == nil || errors.Is(err, tuner.ErrInterrupted)) {
+	if sig, ok := sigs.Received(); ok && (err == nil || errors.Is(err, tuner.ErrInterrupted)) {
 		return interruptedError{sig}
 	}
 	return err
@@ -597,23 +532,6 @@ func report(o tuneOptions, rec *session.Record, res *tuner.Result, runErr error,
 	return nil
 }
 
-// earlierCompileLines is the compile lines of a full build in the session
-// saved at path, or 0 when it was another command or cannot be read: it
-// only serves to show progress.
-func earlierCompileLines(path string, command []string) int {
-	r, err := session.Read(path)
-	if err != nil || !slices.Equal(r.Command, command) {
-		return 0
-	}
-	lines := 0
-	for _, t := range r.Trials {
-		if t.Status == tuner.StatusOK {
-			lines = max(lines, t.CompileLines)
-		}
-	}
-	return lines
-}
-
 // sameFile reports whether two writers are the same open file, as when
 // stdout and stderr both go to one terminal or log.
 func sameFile(a, b io.Writer) bool {
@@ -625,18 +543,6 @@ func sameFile(a, b io.Writer) bool {
 	sa, err1 := fa.Stat()
 	sb, err2 := fb.Stat()
 	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
-}
-
-// countedBuilds is the builds of trials that count against the budget:
-// an interrupted build says nothing and is built again.
-func countedBuilds(trials []tuner.Trial) int {
-	n := 0
-	for _, t := range trials {
-		if t.Status != tuner.StatusInterrupted {
-			n++
-		}
-	}
-	return n
 }
 
 // builds says how many builds, in words: "1 build", "3 builds".
@@ -697,20 +603,4 @@ func unwrapPath(err error) error {
 		return fmt.Errorf("directory %s: %w", filepath.Dir(pe.Path), pe.Err)
 	}
 	return err
-}
-
-// started reports whether a session has begun in earnest: a build ran
-// that says something about N. A first build that failed (the command is
-// broken) or builds the user interrupted do not, and until one does the
-// state file of an earlier session stays as it is.
-func started(trials []tuner.Trial) bool {
-	for i, t := range trials {
-		switch {
-		case t.Status == tuner.StatusInterrupted:
-		case i == 0 && t.Status == tuner.StatusFailed:
-		default:
-			return true
-		}
-	}
-	return false
 }

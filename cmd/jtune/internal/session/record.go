@@ -10,6 +10,7 @@
 package session
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/jtune/jtune/probe/distcc"
@@ -126,3 +127,48 @@ func (r *Record) Analysis() *tuner.Analysis { return tuner.Analyze(r.Trials, r.S
 
 // Running reports whether the session had not ended when it was saved.
 func (r *Record) Running() bool { return r.Outcome == OutcomeRunning }
+
+// Builds counts the builds of the session that count against its budget:
+// an interrupted build says nothing and is built again.
+func (r *Record) Builds() int {
+	n := 0
+	for _, t := range r.Trials {
+		if t.Status != tuner.StatusInterrupted {
+			n++
+		}
+	}
+	return n
+}
+
+// Started reports whether the session has begun in earnest: a build ran
+// that says something about N. A first build that failed (the command is
+// broken) or builds the user interrupted do not, and until one does an
+// earlier session's state file is left as it is.
+func (r *Record) Started() bool {
+	for i, t := range r.Trials {
+		switch {
+		case t.Status == tuner.StatusInterrupted:
+		case i == 0 && t.Status == tuner.StatusFailed:
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// EarlierCompileLines is the compile lines of a full build in the session
+// saved at path, or 0 when it was another command or cannot be read: it
+// only serves to show the first build's progress.
+func EarlierCompileLines(path string, command []string) int {
+	r, err := Read(path)
+	if err != nil || !slices.Equal(r.Command, command) {
+		return 0
+	}
+	lines := 0
+	for _, t := range r.Trials {
+		if t.Status == tuner.StatusOK {
+			lines = max(lines, t.CompileLines)
+		}
+	}
+	return lines
+}
