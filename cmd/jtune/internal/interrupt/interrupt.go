@@ -38,7 +38,9 @@ type Signals struct {
 const Grace = 10 * time.Second
 
 // Listen starts listening; notes go to stderr. Stop ends it.
-func Listen(stderr io.Writer) *Signals {
+func Listen(stderr io.Writer) *Signals { return listen(stderr, os.Exit, Grace) }
+
+func listen(stderr io.Writer, exit func(int), grace time.Duration) *Signals {
 	ctx, cancel := context.WithCancel(context.Background())
 	signal.Ignore(syscall.SIGPIPE)
 	insist := make(chan struct{})
@@ -59,7 +61,7 @@ func Listen(stderr io.Writer) *Signals {
 		case <-s.sigc:
 			fmt.Fprintln(stderr, "jtune: killing the build")
 			close(insist)
-			time.AfterFunc(Grace, func() { os.Exit(128 + int(s.first)) })
+			time.AfterFunc(grace, func() { exit(128 + int(s.first)) })
 		case <-s.done:
 		}
 	}()
