@@ -87,9 +87,56 @@ func NextBayes(a *Analysis) (int, bool) {
 	// failure wall can still be worth a build, and the weighting above
 	// already makes the search approach the wall in halving steps.
 	if bestN == 0 || (o.builds >= minBayesBuilds && maxEI < math.Log(math.Log1p(sp.tolerance())/stopFraction)) {
-		return 0, true
+		return confirm(a)
 	}
 	return bestN, false
+}
+
+// confirm is the last step of Bayesian search: before it stops, the
+// leading candidates are built again, when the builds are noisy. The N it would recommend is built a
+// second time; then, while the noise is larger than the tolerance (4% to
+// 8% on a busy or shared machine), each clean N whose builds could still
+// plausibly beat it (less than one standard error behind) is built again,
+// up to three times. One build's luck is otherwise larger than the
+// differences that matter near the optimum, a lucky first build wins on
+// its luck alone, and an unlucky one hides the best N; the repeats also
+// measure the noise.
+func confirm(a *Analysis) (int, bool) {
+	o := a.obs
+	rec, ok := a.RecommendByModel(0)
+	if !ok || o.builds >= a.space.Budget {
+		return 0, true
+	}
+	if !a.noisy() {
+		return 0, true
+	}
+	lead := rec.Jobs
+	if o.samples(lead) < 2 {
+		return lead, false
+	}
+	// A pair or two of repeats can agree by chance: the measured noise is
+	// never trusted below the assumed.
+	sd, _ := o.relativeSD()
+	sd = math.Max(sd, a.space.Noise)
+	if sd <= a.space.tolerance() {
+		return 0, true
+	}
+	leadT, leadK := mean(o.times[lead]), float64(o.samples(lead))
+	rival, rivalZ := 0, math.Inf(1)
+	for _, n := range o.cleanBelowCap() {
+		ts := o.times[n]
+		if n == lead || len(ts) >= 3 {
+			continue
+		}
+		se := sd * leadT * math.Sqrt(1/float64(len(ts))+1/leadK)
+		if z := (mean(ts) - leadT) / se; z < rivalZ {
+			rival, rivalZ = n, z
+		}
+	}
+	if rival != 0 && rivalZ < 1 {
+		return rival, false
+	}
+	return 0, true
 }
 
 // belowSwapWall estimates the highest N at which the master does not
@@ -232,3 +279,18 @@ const stopFraction = 2
 // fitted to fewer points misses kinks such as the cliff where the master
 // saturates.
 const minBayesBuilds = 5
+
+// noisy reports whether the builds vary more than assumed: by the repeats,
+// when there are any, else by the model's fitted noise. Only then do
+// repeats pay for themselves.
+func (a *Analysis) noisy() bool {
+	if sd, ok := a.obs.relativeSD(); ok {
+		return sd > a.space.Noise
+	}
+	gp, err := a.model()
+	if err != nil {
+		return false
+	}
+	_, _, noiseVar := gp.Hyper()
+	return math.Sqrt(noiseVar) > a.space.Noise
+}

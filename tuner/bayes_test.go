@@ -1,6 +1,7 @@
 package tuner
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -221,4 +222,86 @@ func TestBelowSwapWall(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestConfirmRepeatsLeadersOfNoisyBuilds: where builds are noisy, Bayesian
+// search builds its leading candidates again before it stops; where they
+// are not, it stops at once.
+func TestConfirmRepeatsLeadersOfNoisyBuilds(t *testing.T) {
+	sp := Space{Min: 2, Max: 40, Start: 13, Budget: 12, Noise: 0.02, Tolerance: 0.01}
+	tests := []struct {
+		name     string
+		trials   []Trial
+		want     int
+		wantDone bool
+	}{
+		// -j20 leads; two builds at -j16 differ by 10%: noisy. The lead
+		// has one build, so it is built again.
+		{"the lead is built twice", []Trial{ok(16, 100), ok(16, 110), ok(20, 96), ok(30, 108)}, 20, false},
+		// Now -j30's one build is within a standard error of the lead's
+		// mean, and -j16's two are not.
+		{"then a rival within the noise", []Trial{ok(16, 110), ok(16, 120), ok(20, 96), ok(20, 104), ok(30, 105)}, 30, false},
+		// Repeats agree to 0.5%: the builds are not noisy, nothing to repeat.
+		{"quiet builds", []Trial{ok(16, 100), ok(16, 100.5), ok(20, 96), ok(30, 108)}, 0, true},
+		{"no budget left", []Trial{ok(16, 100), ok(16, 110), ok(20, 96), ok(30, 108)}[:4], 0, true},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := sp
+			if i == 3 {
+				s.Budget = 4
+			}
+			n, done := confirm(Analyze(tt.trials, s))
+			if n != tt.want || done != tt.wantDone {
+				t.Errorf("confirm = (%d, %v), want (%d, %v)", n, done, tt.want, tt.wantDone)
+			}
+		})
+	}
+}
+
+// TestARepeatIsNeverStoppedForTime: a build at an N already built is a
+// measure of noise, so it gets no time limit and no reference.
+func TestARepeatIsNeverStoppedForTime(t *testing.T) {
+	var reqs []BuildRequest
+	times := map[int][]float64{13: {100, 118}, 7: {150}, 26: {99}}
+	b := requestFunc(func(req BuildRequest) Measurement {
+		reqs = append(reqs, req)
+		ts := times[req.Jobs]
+		if len(ts) == 0 {
+			return Measurement{WallSeconds: 100 + float64(req.Jobs)}
+		}
+		times[req.Jobs] = ts[1:]
+		return Measurement{WallSeconds: ts[0]}
+	})
+	res, err := Run(context.Background(), b, Settings{FormulaJobs: 13, Min: 2, Max: 40, Budget: 8, Strategy: Golden, Now: fixedClock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for i, r := range reqs {
+		if seen[r.Jobs] && (r.AbortAfter != 0 || r.Reference != nil) {
+			t.Errorf("build %d repeats -j%d with a time limit %v", i+1, r.Jobs, r.AbortAfter)
+		}
+		seen[r.Jobs] = true
+	}
+	if len(res.Trials) < 2 {
+		t.Fatalf("only %d builds", len(res.Trials))
+	}
+}
+
+func TestAbortMarginWidensWithMeasuredNoise(t *testing.T) {
+	s := Settings{}.withDefaults()
+	if m := s.abortMargin(observe([]Trial{ok(8, 100), ok(12, 90)})); m != 0.15 {
+		t.Errorf("without repeats the margin is %g, want 0.15", m)
+	}
+	// Repeats 10% apart: a relative SD of about 7%, three times that is 21%.
+	if m := s.abortMargin(observe([]Trial{ok(8, 95), ok(8, 105)})); m < 0.2 || m > 0.22 {
+		t.Errorf("with noisy repeats the margin is %g, want about 0.21", m)
+	}
+}
+
+type requestFunc func(req BuildRequest) Measurement
+
+func (f requestFunc) Build(_ context.Context, req BuildRequest) (Measurement, error) {
+	return f(req), nil
 }

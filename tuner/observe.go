@@ -115,6 +115,16 @@ func (o observations) built() []int {
 // until repeats exist, then twice the pooled relative standard deviation
 // of the repeats, never below the assumed floor of half the assumed noise.
 func (o observations) noise(assumed float64) float64 {
+	sd, ok := o.relativeSD()
+	if !ok {
+		return assumed
+	}
+	return math.Max(2*sd, assumed/2)
+}
+
+// relativeSD is the pooled relative standard deviation of repeated builds
+// at one N; ok is false before any N was built twice.
+func (o observations) relativeSD() (sd float64, ok bool) {
 	var sumSq float64
 	var dof int
 	for _, ts := range o.times {
@@ -128,9 +138,9 @@ func (o observations) noise(assumed float64) float64 {
 		dof += len(ts) - 1
 	}
 	if dof == 0 {
-		return assumed
+		return 0, false
 	}
-	return math.Max(2*math.Sqrt(sumSq/float64(dof)), assumed/2)
+	return math.Sqrt(sumSq / float64(dof)), true
 }
 
 func mean(xs []float64) float64 {

@@ -141,5 +141,5 @@ func (s Settings) reference(trials []Trial) *Reference {
 			return nil
 		}
 	}
-	return &Reference{Jobs: best.Jobs, Seconds: best.WallSeconds, Progress: best.Progress, Margin: s.AbortMargin}
+	return &Reference{Jobs: best.Jobs, Seconds: best.WallSeconds, Progress: best.Progress, Margin: s.abortMargin(observe(trials))}
 }

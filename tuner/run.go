@@ -132,11 +132,17 @@ func Run(ctx context.Context, b Builder, s Settings) (*Result, error) {
 			s.OnStart(jobs, a.obs.builds+1, a)
 		}
 		t := Trial{Jobs: jobs, Load: s.Load, StartedAt: s.Now()}
-		m, err := b.Build(ctx, BuildRequest{
+		req := BuildRequest{
 			Jobs: jobs, Load: s.Load,
 			AbortAfter: s.abortAfter(a.obs), Reference: s.reference(res.Trials), StopAtFailures: s.stopAtFailures(res.Trials, jobs),
 			StopAtSwapGrowth: s.stopAtSwapGrowth(),
-		})
+		}
+		if a.obs.samples(jobs) > 0 {
+			// A repeat measures noise: stopping it for time would keep
+			// only the repeats that happen to be fast.
+			req.AbortAfter, req.Reference = 0, nil
+		}
+		m, err := b.Build(ctx, req)
 		if err != nil {
 			return finish(nil, Aborted, fmt.Errorf("build at -j%d: %w", jobs, err))
 		}
@@ -230,5 +236,14 @@ func (s Settings) abortAfter(o observations) time.Duration {
 	if math.IsInf(best, 1) {
 		return 0
 	}
-	return time.Duration(best * (1 + s.AbortMargin) * float64(time.Second))
+	return time.Duration(best * (1 + s.abortMargin(o)) * float64(time.Second))
+}
+
+// abortMargin is how much slower than the best a build may run before it
+// is stopped: AbortMargin, or three times the noise that repeats measured
+// when that is more, since on a noisy machine a build at as good an N can
+// run that much behind a lucky best build.
+func (s Settings) abortMargin(o observations) float64 {
+	sd, _ := o.relativeSD()
+	return math.Max(s.AbortMargin, 3*sd)
 }
