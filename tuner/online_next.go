@@ -37,11 +37,18 @@ func OnlineStart(sp OnlineSpace) int {
 	return min(max(int(math.Round(float64(sp.Start)/2)), sp.Min, 1), sp.Max)
 }
 
-// windowTrials turns windows into what the offline search and
+// WindowTrials turns windows into what the offline search and
 // recommendation understand: each fair window is a build that takes, at
 // its N, the time the whole compile phase (jobs compile jobs) would take
 // at the window's throughput; an overloaded window is an overloaded build.
-func windowTrials(ws []Window, jobs int) []Trial {
+//
+// jobs scales the times; zero means the jobs the fair windows completed,
+// so that a window's time reads as that of the measured part of the
+// build.
+func WindowTrials(ws []Window, jobs int) []Trial {
+	if jobs == 0 {
+		jobs = scaleJobs(ws)
+	}
 	var trials []Trial
 	for _, w := range ws {
 		switch {
@@ -84,7 +91,7 @@ func NextOnline(ws []Window, sp OnlineSpace) int {
 		return OnlineStart(sp)
 	}
 	last := ws[len(ws)-1].Jobs
-	o := observe(windowTrials(ws, scaleJobs(ws)))
+	o := observe(WindowTrials(ws, scaleJobs(ws)))
 	best, bestT := o.best()
 	if best == 0 {
 		return last // no fair window yet: keep measuring where we are
@@ -199,7 +206,7 @@ func BackOff(ws []Window, sp OnlineSpace, jobs int) int {
 	if last.Cause == CauseHeat {
 		n = int(math.Floor(float64(jobs) * 3 / 4))
 	} else {
-		o := observe(windowTrials(ws, scaleJobs(ws)))
+		o := observe(WindowTrials(ws, scaleJobs(ws)))
 		if best, _ := o.best(); best > 0 && best < jobs {
 			n = best
 		}
@@ -215,10 +222,30 @@ func BackOff(ws []Window, sp OnlineSpace, jobs int) int {
 // ok is false when no window was fair.
 func RecommendOnline(ws []Window, sp OnlineSpace, load int) (Recommendation, bool) {
 	jobs := scaleJobs(ws)
-	a := Analyze(windowTrials(ws, jobs), Space{Min: sp.Min, Max: sp.Max, Start: sp.Start, Tolerance: sp.Tolerance, Noise: sp.Noise})
+	a := Analyze(WindowTrials(ws, jobs), Space{Min: sp.Min, Max: sp.Max, Start: sp.Start, Tolerance: sp.Tolerance, Noise: sp.Noise})
 	rec, ok := a.RecommendByModel(load)
-	if ok {
-		rec.Reason = fmt.Sprintf("%s; times are of the %d compile jobs measured in fair windows", rec.Reason, jobs)
+	if !ok {
+		return rec, false
 	}
-	return rec, ok
+	// The reason in the windows' own terms: jobs per second, not the
+	// time of a build that was never run on its own.
+	windows := 0
+	for _, w := range ws {
+		if w.Fair && w.Jobs == rec.Jobs {
+			windows++
+		}
+	}
+	rec.Reason = fmt.Sprintf("%.2f compile jobs per second by the model, measured in %d window%s", float64(jobs)/rec.ExpectedSeconds, windows, plural(windows))
+	if len(rec.PlausibleJobs) == 2 {
+		rec.Reason += fmt.Sprintf("; the model puts the best N in %s", Range{rec.PlausibleJobs[0], rec.PlausibleJobs[1]})
+	}
+	rec.Reason += a.obs.capNote()
+	return rec, true
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }

@@ -21,10 +21,13 @@ var csvHeader = []string{
 	"max_temp_c", "mean_temp_c", "min_available_memory_bytes", "max_swap_used_bytes", "samples", "compile_lines",
 }
 
-// CSV writes one row per build. Numbers are raw, for programs; an unknown
+// CSV writes one row per build (per window, for an online session). Numbers are raw, for programs; an unknown
 // temperature is an empty cell, and distcc_errors is "kind=count" pairs
 // joined by ";".
 func CSV(w io.Writer, r *session.Record) error {
+	if r.Online != nil {
+		return windowsCSV(w, r.Online)
+	}
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
 		return err

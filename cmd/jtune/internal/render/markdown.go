@@ -19,25 +19,19 @@ func Markdown(w io.Writer, r *session.Record) error {
 	if len(r.Hosts) > 0 {
 		hosts = fmt.Sprintf("%d distcc host%s (%s, %d slots)", len(r.Hosts), plural(len(r.Hosts)), mdCode(r.HostsSpec), r.SlotSum)
 	}
-	fmt.Fprintf(&b, "%s; %s search over -j%d..-j%d, %d build%s. Formula: N0 = %s.\n\n",
-		hosts, r.Settings.Strategy, r.Settings.MinJobs, r.Settings.MaxJobs, len(r.Trials), plural(len(r.Trials)), mdEscape(r.Formula))
-	b.WriteString("| -j | time | status | distcc failures | max load | max temp |\n")
-	b.WriteString("|---:|---:|:---|---:|---:|---:|\n")
 	var notes []string
-	marked := false
-	for _, t := range r.Trials {
-		cells := []string{strconv.Itoa(t.Jobs), BuildTime(t), string(t.Status)}
-		if isRecommended(r, t, marked) {
-			marked = true
-			for i, c := range cells {
-				cells[i] = "**" + c + "**"
-			}
+	if on := r.Online; on != nil {
+		fmt.Fprintf(&b, "%s; %s. Formula: N0 = %s.\n\n", hosts, mdEscape(onlineSummary(on)), mdEscape(r.Formula))
+		b.WriteString("| -j | from | for | jobs done | jobs/s | distcc failures | window |\n")
+		b.WriteString("|---:|---:|---:|---:|---:|---:|:---|\n")
+		for _, w := range on.Windows {
+			fmt.Fprintf(&b, "| %d | %s | %s | %d | %.2f | %d | %s |\n", w.Jobs, Seconds(w.StartSeconds), Seconds(w.Seconds),
+				w.Completed, w.Throughput, w.Failures, windowKind(w))
 		}
-		cells = append(cells, strconv.Itoa(t.DistccFailures), fmt.Sprintf("%.2f", t.MaxLoad), Celsius(t.MaxTempC))
-		fmt.Fprintf(&b, "| %s |\n", strings.Join(cells, " | "))
-		if t.Reason != "" {
-			notes = append(notes, fmt.Sprintf("- -j%d %s: %s", t.Jobs, t.Status, mdEscape(t.Reason)))
-		}
+	} else {
+		fmt.Fprintf(&b, "%s; %s search over -j%d..-j%d, %d build%s. Formula: N0 = %s.\n\n",
+			hosts, r.Settings.Strategy, r.Settings.MinJobs, r.Settings.MaxJobs, len(r.Trials), plural(len(r.Trials)), mdEscape(r.Formula))
+		notes = trialsMarkdown(&b, r)
 	}
 	b.WriteString("\n")
 	rec, makeopts, label := r.Recommended, r.MakeOpts, "Recommended"
@@ -80,4 +74,27 @@ func mdCode(s string) string {
 // mdEscape keeps text from breaking a table row or turning into markup.
 func mdEscape(s string) string {
 	return strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;").Replace(s)
+}
+
+// trialsMarkdown writes the builds' table, the recommended build in bold,
+// and returns why the others were not ok.
+func trialsMarkdown(b *strings.Builder, r *session.Record) (notes []string) {
+	b.WriteString("| -j | time | status | distcc failures | max load | max temp |\n")
+	b.WriteString("|---:|---:|:---|---:|---:|---:|\n")
+	marked := false
+	for _, t := range r.Trials {
+		cells := []string{strconv.Itoa(t.Jobs), BuildTime(t), string(t.Status)}
+		if isRecommended(r, t, marked) {
+			marked = true
+			for i, c := range cells {
+				cells[i] = "**" + c + "**"
+			}
+		}
+		cells = append(cells, strconv.Itoa(t.DistccFailures), fmt.Sprintf("%.2f", t.MaxLoad), Celsius(t.MaxTempC))
+		fmt.Fprintf(b, "| %s |\n", strings.Join(cells, " | "))
+		if t.Reason != "" {
+			notes = append(notes, fmt.Sprintf("- -j%d %s: %s", t.Jobs, t.Status, mdEscape(t.Reason)))
+		}
+	}
+	return notes
 }

@@ -43,6 +43,13 @@ func (s Style) paint(c *color.Color, text string) string {
 // after tabwriter has aligned the plain text, since escape codes would
 // count as width.
 func Text(w io.Writer, r *session.Record, st Style) error {
+	if r.Online != nil {
+		if err := windowsTable(w, r.Online); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "\n%s\n", onlineSummary(r.Online))
+		return tail(w, r, st)
+	}
 	var table bytes.Buffer
 	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "N\ttime\tstatus\tdistcc failures\tmax load\tmax temp\t")
@@ -78,7 +85,15 @@ func Text(w io.Writer, r *session.Record, st Style) error {
 	if _, err := io.WriteString(w, strings.Join(lines, "")); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nformula: N0 = %s\n", r.Formula)
+	fmt.Fprintln(w)
+	return tail(w, r, st)
+}
+
+// tail is the text report below the table: the formula, failures,
+// warnings, why the session stopped, and the recommendation, last of all
+// the MAKEOPTS line.
+func tail(w io.Writer, r *session.Record, st Style) error {
+	fmt.Fprintf(w, "formula: N0 = %s\n", r.Formula)
 	for _, t := range r.Trials {
 		if t.Status == tuner.StatusFailed {
 			fmt.Fprintf(w, "failed: -j%d (%s)%s\n", t.Jobs, t.Reason, indentTail(t.StderrTail, 3, "\n  | "))

@@ -85,3 +85,39 @@ func TestTextAndMarkdownGolden(t *testing.T) {
 		})
 	}
 }
+
+// online is a finished online session: windows of one build, an
+// overloaded one among them.
+func online() *session.Record {
+	temp := 71.0
+	r := session.New(session.Record{
+		Command: []string{"make"}, FormulaJobs: 13, Formula: "2 x (2 localhost + 4 127.0.0.2) + 1 = 13", StartJobs: 7, Load: 2,
+		Settings: session.Settings{Strategy: "online", MinJobs: 2, MaxJobs: 52, Tolerance: 0.01},
+		Outcome:  string(tuner.Converged),
+		Online: &session.Online{Jobserver: "fifo", Client: "GNU Make 4.4.1", BuildSeconds: 412.5, JobsCompleted: 1800, MeasuredShare: 0.71,
+			Windows: []tuner.Window{
+				{Jobs: 7, StartSeconds: 12, Seconds: 40, Completed: 60, Throughput: 1.5, MaxLoad: 2.1, Fair: true},
+				{Jobs: 11, StartSeconds: 55, Seconds: 30, Completed: 72, Throughput: 2.4, MaxLoad: 2.9, MaxTempC: &temp, Fair: true},
+				{Jobs: 17, StartSeconds: 88, Seconds: 4, Completed: 9, Throughput: 2.25, Failures: 6, MaxLoad: 3.5,
+					Cause: tuner.CauseOverload, Reason: "6 distcc failures in 1 s"},
+				{Jobs: 11, StartSeconds: 95, Seconds: 31, Completed: 74, Throughput: 2.39, MaxLoad: 2.8, Fair: true},
+				{Jobs: 11, StartSeconds: 380, Seconds: 30, Completed: 20, Throughput: 0.67, Cause: tuner.CauseIdle, Reason: "not every job slot was busy"},
+			}},
+	})
+	rec, _ := tuner.RecommendOnline(r.Online.Windows, tuner.OnlineSpace{Min: 2, Max: 52, Start: 13}, 2)
+	r.Recommended, r.MakeOpts = &rec, rec.MakeOpts()
+	return r
+}
+
+func TestOnlineGolden(t *testing.T) {
+	r := online()
+	var text, md, csv bytes.Buffer
+	for _, err := range []error{Text(&text, r, Style{}), Markdown(&md, r), CSV(&csv, r)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkGolden(t, "online.txt", text.Bytes())
+	checkGolden(t, "online.md", md.Bytes())
+	checkGolden(t, "online.csv", csv.Bytes())
+}

@@ -175,6 +175,11 @@ func (r *Record) Validate() error {
 			return fmt.Errorf(`"trials[%d]": %w`, i, err)
 		}
 	}
+	if on := r.Online; on != nil {
+		if err := validOnline(on); err != nil {
+			return fmt.Errorf(`"online": %w`, err)
+		}
+	}
 	if rec := r.Recommended; rec != nil {
 		switch {
 		case rec.Jobs < 1:
@@ -221,3 +226,25 @@ func validTrial(t tuner.Trial) error {
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+func validOnline(on *Online) error {
+	switch {
+	case !finite(on.MeasuredShare) || on.MeasuredShare < 0 || on.MeasuredShare > 1:
+		return fmt.Errorf(`"measured_share" is %g; it must be in [0, 1]`, on.MeasuredShare)
+	case !finite(on.BuildSeconds) || on.BuildSeconds < 0:
+		return fmt.Errorf(`"build_seconds" is %g; it must be a time in seconds`, on.BuildSeconds)
+	case on.JobsCompleted < 0:
+		return fmt.Errorf(`"jobs_completed" is %d; it must not be negative`, on.JobsCompleted)
+	}
+	for i, w := range on.Windows {
+		switch {
+		case w.Jobs < 1:
+			return fmt.Errorf(`"windows[%d].jobs" is %d; it must be at least 1`, i, w.Jobs)
+		case !finite(w.Seconds) || w.Seconds < 0 || !finite(w.StartSeconds) || w.StartSeconds < 0:
+			return fmt.Errorf(`"windows[%d]" has a time that is not a non-negative number`, i)
+		case w.Completed < 0 || w.Failures < 0 || !finite(w.Throughput) || w.Throughput < 0:
+			return fmt.Errorf(`"windows[%d]" has a negative count`, i)
+		}
+	}
+	return nil
+}

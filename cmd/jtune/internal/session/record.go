@@ -47,6 +47,27 @@ type Record struct {
 	MakeOpts    string                `json:"makeopts"`
 	Outcome     string                `json:"outcome"`
 	Warnings    []tuner.Warning       `json:"warnings"`
+	// Online is set for a session that steered one build as its
+	// jobserver (jtune --online); its Trials are then empty.
+	Online *Online `json:"online,omitempty"`
+}
+
+// Online is what an online session measured in its one build.
+type Online struct {
+	// Jobserver says how jtune served make: "fifo" or "pipe", and the
+	// client it detected, e.g. "GNU Make 4.4.1".
+	Jobserver string `json:"jobserver"`
+	Client    string `json:"client"`
+	// Windows are the stretches of the build at one N, in order.
+	Windows []tuner.Window `json:"windows"`
+	// MeasuredShare is the part of the build's compile jobs that finished
+	// in fair windows.
+	MeasuredShare float64 `json:"measured_share"`
+	// BuildSeconds is the build's wall time, and ExitCode its status.
+	BuildSeconds float64 `json:"build_seconds"`
+	ExitCode     int     `json:"exit_code"`
+	// JobsCompleted counts the build's compile jobs.
+	JobsCompleted int `json:"jobs_completed"`
 }
 
 // Unreachable is a distcc host that did not answer before tuning.
@@ -94,6 +115,19 @@ func New(r Record) *Record {
 	return &r
 }
 
+// FinishOnline records the result of an online session.
+func (r *Record) FinishOnline(res *tuner.OnlineResult, outcome tuner.Outcome) {
+	on := r.Online
+	on.Windows, on.MeasuredShare = res.Windows, res.MeasuredShare
+	on.BuildSeconds, on.ExitCode, on.JobsCompleted = res.Final.Seconds, res.Final.ExitCode, res.Final.Completed
+	r.Outcome = string(outcome)
+	r.Warn(res.Warnings...)
+	r.Recommended, r.MakeOpts = res.Recommended, ""
+	if res.Recommended != nil {
+		r.MakeOpts = res.Recommended.MakeOpts()
+	}
+}
+
 // Finish records the tuner's result.
 func (r *Record) Finish(res *tuner.Result) {
 	r.Trials = res.Trials
@@ -122,8 +156,14 @@ func (r *Record) Space() tuner.Space {
 }
 
 // Analysis works out what the session's builds say, for a plot or a
-// recommendation read from a saved session.
-func (r *Record) Analysis() *tuner.Analysis { return tuner.Analyze(r.Trials, r.Space()) }
+// recommendation read from a saved session. The windows of an online
+// session count as builds of the part of the build they measured.
+func (r *Record) Analysis() *tuner.Analysis {
+	if r.Online != nil {
+		return tuner.Analyze(tuner.WindowTrials(r.Online.Windows, 0), r.Space())
+	}
+	return tuner.Analyze(r.Trials, r.Space())
+}
 
 // Running reports whether the session had not ended when it was saved.
 func (r *Record) Running() bool { return r.Outcome == OutcomeRunning }
