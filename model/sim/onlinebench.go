@@ -22,10 +22,6 @@ import (
 // recommendation must be to count as a hit in the online benchmark.
 const OnlineHitTolerance = 0.03
 
-// onlineBudget is offline Bayesian search's budget in the online
-// benchmark, as in the offline one.
-const onlineBudget = 8
-
 // OnlineBenchFarms is the online benchmark's farms: the offline
 // benchmark's count farms (BenchFarms) at their own noise, 1% to 4%, then
 // the same farms again at a noise drawn from 4% to 8%. They include
@@ -90,10 +86,10 @@ type tuneRun struct {
 	broken int     // builds that broke
 }
 
-// offlineRun tunes the farm with Bayesian search, budget onlineBudget, as
+// offlineRun tunes the farm with Bayesian search within budget builds, as
 // the offline benchmark does.
-func offlineRun(bf BenchFarm, seed uint64) tuneRun {
-	r := benchOne(bf, tuner.Bayes, onlineBudget, seed)
+func offlineRun(bf BenchFarm, budget int, seed uint64) tuneRun {
+	r := benchOne(bf, tuner.Bayes, budget, seed)
 	return tuneRun{rec: r.rec, cost: r.cost, broken: r.broken}
 }
 
@@ -132,7 +128,7 @@ type OnlineBenchRow struct {
 	Farm, Kind string
 	Noise      float64
 	BestN      int
-	Offline    OnlineScore // Bayesian search, budget 8
+	Offline    OnlineScore // Bayesian search
 	Online     OnlineScore
 }
 
@@ -198,9 +194,11 @@ func (s OnlineScore) MaxCost() float64 {
 	return m
 }
 
-// OnlineBench runs seeds sessions of each method on every farm, on all
-// CPUs; the result does not depend on scheduling.
-func OnlineBench(farms []BenchFarm, seeds int) []OnlineBenchRow {
+// OnlineBench runs seeds sessions of each method on every farm, offline
+// Bayesian search within budget builds (8 in the benchmark's figures, as
+// in the offline benchmark), on all CPUs; the result does not depend on
+// scheduling.
+func OnlineBench(farms []BenchFarm, seeds, budget int) []OnlineBenchRow {
 	type job struct {
 		f, seed int
 		online  bool
@@ -216,7 +214,7 @@ func OnlineBench(farms []BenchFarm, seeds int) []OnlineBenchRow {
 				if j.online {
 					online[i], _ = onlineRun(farms[j.f], uint64(j.seed+1))
 				} else {
-					offline[i] = offlineRun(farms[j.f], uint64(j.seed+1))
+					offline[i] = offlineRun(farms[j.f], budget, uint64(j.seed+1))
 				}
 			}
 		})
@@ -248,14 +246,14 @@ var noiseBands = [][2]float64{{0, 0.02}, {0.02, 0.04}, {0.04, 0.06}, {0.06, 0.08
 
 // WriteOnlineBench writes the benchmark as Markdown: the totals, then by
 // noise level, by kind of farm, and by farm.
-func WriteOnlineBench(w io.Writer, rows []OnlineBenchRow, seeds int) error {
+func WriteOnlineBench(w io.Writer, rows []OnlineBenchRow, seeds, budget int) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d farms x %d seeds. offline = bayes, budget %d builds; online = one build under jtune's jobserver, "+
 		"from tuner.OnlineStart. hit = the recommendation's build time is within %.0f%% of the best fixed N's, "+
 		"among N whose builds do not fail; cost = build time spent, in builds at the best fixed N "+
 		"(a broken online build: its time until the break, plus one build to do again); "+
 		"broken = builds killed when the master ran out of memory and swap\n\n",
-		len(rows), seeds, onlineBudget, 100*OnlineHitTolerance)
+		len(rows), seeds, budget, 100*OnlineHitTolerance)
 	var off, on OnlineScore
 	for _, r := range rows {
 		off.merge(r.Offline)

@@ -14,7 +14,7 @@ import (
 // `jtune simulate --bench --online`.
 func TestOnlineBenchHarness(t *testing.T) {
 	farms := benchFarms4(t)
-	rows := OnlineBench(farms, 1)
+	rows := OnlineBench(farms, 1, 8)
 	if len(rows) != len(farms) {
 		t.Fatalf("%d rows for %d farms", len(rows), len(farms))
 	}
@@ -41,7 +41,7 @@ func TestOnlineBenchHarness(t *testing.T) {
 			r.Farm, r.BestN, r.Offline.Recs[0], r.Offline.Costs[0], r.Online.Recs[0], r.Online.Costs[0], r.Online.Broken)
 	}
 	var md bytes.Buffer
-	if err := WriteOnlineBench(&md, rows, 1); err != nil {
+	if err := WriteOnlineBench(&md, rows, 1, 8); err != nil {
 		t.Fatal(err)
 	}
 	// 2 methods, 4 kinds with farms, 2 noise bands with farms (the seed's
