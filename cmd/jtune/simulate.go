@@ -22,17 +22,30 @@ how tuning would go before spending a night on real builds.
 Usage:
   jtune simulate --farm FILE [--hosts-used K] [--jobs N | --min A --max B]
   jtune simulate --farm FILE --tune [--strategy S] [--budget K] [--seed S] [--noise F]
+  jtune simulate --farm FILE --online [--seed S] [--noise F] [--min A --max B]
   jtune simulate --bench [--seeds K] [--budget K]
+  jtune simulate --bench --online [--seeds K] [--budget K]
 
 --farm seed is the built-in farm of the seed study, the same as
 examples/farms/seed.json, and works from any directory; any other value
 is a file (write ./seed for a file named seed).
 
+--online tunes within one simulated build, as jtune --online would: the
+build runs under a jobserver whose N moves between windows, and its
+machines' speed drifts by --noise while it runs. It prints the windows,
+the recommendation, the build's time in builds at the best fixed N, and
+whether the recommendation is within 3% of that N's time. With --bench,
+it compares offline Bayesian search (--budget) with online tuning on the
+benchmark's 31 farms at their own noise and again at 4% to 8%: hit rate,
+cost and broken builds, in total, by noise level, by kind and by farm.
+
 Examples:
   jtune simulate --farm seed --hosts-used 6 --min 10 --max 60
   jtune simulate --farm seed --hosts-used 6 --tune --seed 3
+  jtune simulate --farm seed --hosts-used 6 --online --seed 3
   jtune simulate --farm examples/farms/seed.json --hosts-used 4 --jobs 30
   jtune simulate --bench --seeds 20
+  jtune simulate --bench --online --seeds 2
 
 Flags:
 `
@@ -43,6 +56,7 @@ type simOptions struct {
 	hostsUsed int
 	jobs      int
 	tune      bool
+	online    bool
 	bench     bool
 	strategy  string
 	budget    int
@@ -58,6 +72,9 @@ func runSimulate(args []string, stdout, stderr io.Writer) error {
 	o, err := parseSimulate(args, stdout, stderr)
 	if err != nil {
 		return err
+	}
+	if o.bench && o.online {
+		return runOnlineBench(o, stdout, stderr)
 	}
 	if o.bench {
 		return runBench(o, stdout, stderr)
@@ -82,6 +99,9 @@ func runSimulate(args []string, stdout, stderr io.Writer) error {
 	if o.tune {
 		return simulateTune(farm, o, n0, rng, stdout)
 	}
+	if o.online {
+		return simulateOnline(farm, o, n0, rng, stdout)
+	}
 	return simulateCurve(farm, n0, rng, stdout)
 }
 
@@ -94,10 +114,11 @@ func parseSimulate(args []string, stdout, stderr io.Writer) (simOptions, error) 
 	fs.IntVar(&o.jobs, "jobs", 0, "predict one build at -j`N`")
 	o.rangeFlags.add(fs)
 	fs.BoolVar(&o.tune, "tune", false, "run the real tuner against simulated builds")
+	fs.BoolVar(&o.online, "online", false, "tune within one simulated build whose N moves while it runs; with --bench, compare that with offline tuning")
 	fs.BoolVar(&o.bench, "bench", false, "measure the tuning quality of every strategy on the seed farm (or --farm) and 30 random farms")
 	fs.StringVar(&o.strategy, "strategy", string(tuner.DefaultStrategy), "search `METHOD` for --tune: "+strategyNames())
 	fs.IntVar(&o.budget, "budget", tuner.DefaultBudget, "most `BUILDS` per tuning session")
-	fs.Uint64Var(&o.seed, "seed", 1, "`SEED` of the simulated noise, for --tune")
+	fs.Uint64Var(&o.seed, "seed", 1, "`SEED` of the simulated noise, for --tune and --online")
 	fs.IntVar(&o.seeds, "seeds", 20, "tuning `SESSIONS` per farm and strategy, for --bench")
 	fs.Float64Var(&o.noise, "noise", -1, "relative noise of a build, a `FRACTION` such as 0.02 (default: the farm's own)")
 	fs.BoolVar(&o.noAbort, "no-early-abort", false, "let every simulated build finish")
@@ -130,6 +151,10 @@ func parseSimulate(args []string, stdout, stderr io.Writer) (simOptions, error) 
 		return o, usagef("--noise %g must be below 1", o.noise)
 	case o.jobs < 0:
 		return o, usagef("--jobs %d must be at least 1", o.jobs)
+	case o.online && o.tune:
+		return o, usagef("--online and --tune are two ways to tune: choose one")
+	case o.online && o.jobs > 0:
+		return o, usagef("--online moves N itself: give a range with --min and --max, not --jobs")
 	case !o.bench && o.farm == "":
 		return o, usagef("--farm is required (or --bench), e.g. --farm seed")
 	}
@@ -227,4 +252,84 @@ func simulatedRecord(farm sim.Farm, o simOptions, n0 int, rng tuner.Range, res *
 	})
 	r.Finish(res)
 	return r
+}
+
+// simulateOnline tunes within one live build of the farm, prints its
+// windows, and judges the recommendation and the build's time against
+// the noise-free curve over rng.
+func simulateOnline(farm sim.Farm, o simOptions, n0 int, rng tuner.Range, stdout io.Writer) error {
+	noise := o.noise
+	if noise < 0 {
+		noise = farm.Noise.RelativeSD
+	}
+	n0 = rng.Clamp(n0)
+	start := tuner.OnlineStart(tuner.OnlineSpace{Min: rng.Min, Max: rng.Max, Start: n0})
+	res, err := sim.TuneOnline(context.Background(), farm, noise, rand.New(rand.NewPCG(o.seed, 0x0411e)), n0, rng)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "one build from -j%d (half the formula's N0 = %d, in %s), speed drifting by %.1f%%\n\n", start, n0, rng, 100*noise)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "N\tstart s\tseconds\tjobs\tjobs/s\tfailures\tfair\t")
+	for _, w := range res.Windows {
+		fair := "yes"
+		if !w.Fair {
+			fair = w.Cause
+		}
+		fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%d\t%.2f\t%d\t%s\t\n", w.Jobs, w.StartSeconds, w.Seconds, w.Completed, w.Throughput, w.Failures, fair)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	bf := sim.JudgeFarm(farm.Name, farm, noise, n0, rng)
+	bestN, best := bf.Best()
+	if bestN == 0 {
+		_, err := fmt.Fprintf(stdout, "\nevery N in %s fails: no best fixed N to compare with\n", rng)
+		return err
+	}
+	fmt.Fprintf(stdout, "\nbest fixed N: -j%d (%.1f s noise-free; N whose builds fail are left out)\n", bestN, best)
+	fin := res.Final
+	if fin.ExitCode != 0 {
+		fmt.Fprintf(stdout, "the build BROKE at %.1f s: the master ran out of memory and swap (exit status %d)\n", fin.Seconds, fin.ExitCode)
+	} else {
+		fmt.Fprintf(stdout, "the build took %.1f s, %.3f builds at the best fixed N; %.0f%% of its compile jobs were measured in fair windows\n",
+			fin.Seconds, fin.Seconds/best, 100*res.MeasuredShare)
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(stdout, "warning: %s\n", w.Message)
+	}
+	if res.Recommended == nil {
+		_, err := fmt.Fprintln(stdout, "no recommendation: no window was fair")
+		return err
+	}
+	rec := res.Recommended.Jobs
+	fmt.Fprintf(stdout, "recommended: -j%d (%s)\n", rec, res.Recommended.Reason)
+	secs, failing, _ := bf.Truth(rec)
+	verdict := "a miss"
+	if bf.Hit(rec) {
+		verdict = "a hit"
+	}
+	if failing {
+		_, err = fmt.Fprintf(stdout, "its builds fail (distcc failures, swap or memory): %s\n", verdict)
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "its fixed-N time is %.1f s, %.1f%% above the best: %s (within %.0f%%)\n",
+		secs, 100*(secs/best-1), verdict, 100*sim.OnlineHitTolerance)
+	return err
+}
+
+// runOnlineBench compares offline Bayesian search with online tuning on
+// the online benchmark's farms.
+func runOnlineBench(o simOptions, stdout, stderr io.Writer) error {
+	name := o.farm
+	if name == "" {
+		name = "seed"
+	}
+	seedFarm, err := openSimFarm(name)
+	if err != nil {
+		return err
+	}
+	farms := sim.OnlineBenchFarms(seedFarm, sim.BenchFarmCount)
+	fmt.Fprintf(stderr, "jtune: offline bayes (budget %d) against online tuning on %d farms x %d seeds ...\n", o.budget, len(farms), o.seeds)
+	return sim.WriteOnlineBench(stdout, sim.OnlineBench(farms, o.seeds, o.budget), o.seeds, o.budget)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -75,6 +76,53 @@ func TestSimulateBench(t *testing.T) {
 	checkGolden(t, "simulate-bench.stdout", out)
 }
 
+// TestSimulateOnline compares seeded online sessions on the simulated
+// seed farm with their golden files: one that finds a good N, and one on
+// a master with too little memory, whose build breaks when the search
+// raises N. Run go test -update to accept a change.
+func TestSimulateOnline(t *testing.T) {
+	out := simulate(t, "--farm", "seed", "--hosts-used", "6", "--online", "--seed", "3", "--noise", "0.04")
+	checkGolden(t, "simulate-online.stdout", out)
+	for _, want := range []string{"best fixed N: -j", "recommended: -j", "builds at the best fixed N", "(within 3%)"} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+
+	// 300 MB for jobs of 45 MB and 150 MB of swap: more than 10 jobs on
+	// the master break the build.
+	f, err := sim.SeedFarm()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Master.MemoryMB, f.Master.SwapMB = 300, 150
+	data, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	small := filepath.Join(t.TempDir(), "small-master.json")
+	if err := os.WriteFile(small, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = simulate(t, "--farm", small, "--hosts-used", "6", "--online", "--seed", "3")
+	checkGolden(t, "simulate-online-broken.stdout", out)
+	if !bytes.Contains(out, []byte("the build BROKE at")) {
+		t.Errorf("the build did not break:\n%s", out)
+	}
+}
+
+// TestSimulateOnlineBench runs the online benchmark with one seed and
+// compares its tables with the golden file. With TestSimulateBench in the
+// same run it shares the farms' true curves and takes about 40 s more on
+// two cores; alone, about 80 s.
+func TestSimulateOnlineBench(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the online benchmark takes more than half a minute; skipped with -short")
+	}
+	out := simulate(t, "--bench", "--online", "--seeds", "1")
+	checkGolden(t, "simulate-online-bench.stdout", out)
+}
+
 func TestSimulateErrors(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	if err := os.WriteFile(bad, []byte(`{"master": {"cores": 2}, "hosts": [{"name": "a", "slots": -1}], "build": {"units": 10, "unit_mean_seconds": 1}}`), 0o644); err != nil {
@@ -90,6 +138,8 @@ func TestSimulateErrors(t *testing.T) {
 		{"too many hosts", []string{"simulate", "--farm", "seed", "--hosts-used", "99"}, 2, "--hosts-used 99 must be in 0..8"},
 		{"unknown strategy", []string{"simulate", "--farm", seedFarmFile, "--tune", "--strategy", "tpe"}, 2, `--strategy "tpe" isn't one of`},
 		{"stray argument", []string{"simulate", "--farm", "seed", "make"}, 2, `takes no arguments, got "make"`},
+		{"online and tune", []string{"simulate", "--farm", "seed", "--online", "--tune"}, 2, "--online and --tune"},
+		{"online at one N", []string{"simulate", "--farm", "seed", "--online", "--jobs", "20"}, 2, "not --jobs"},
 		{"missing file", []string{"simulate", "--farm", "nope.json"}, 1, "nope.json"},
 		{"a file named seed is ./seed", []string{"simulate", "--farm", "./seed"}, 1, "./seed"},
 		{"bad field", []string{"simulate", "--farm", bad}, 1, "hosts[0].slots"},

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -23,6 +24,7 @@ const BenchFarmCount = 31
 // BenchFarm is one farm of the benchmark, with its true answer.
 type BenchFarm struct {
 	Name  string
+	Kind  string // one of Kinds, or "seed"
 	Farm  Farm
 	Noise float64 // relative noise of its builds
 	// N0 is where tuning starts, and [Lo, Hi] the range it searches.
@@ -42,13 +44,13 @@ type BenchFarm struct {
 // The true curve of every farm is simulated on all CPUs.
 func BenchFarms(seed Farm, count int) []BenchFarm {
 	rng := rand.New(rand.NewPCG(2026, 11))
-	farms := []BenchFarm{{Name: "seed (6 containers)", Farm: seed.WithHosts(6), Noise: 0.02}}
+	farms := []BenchFarm{{Name: "seed (6 containers)", Kind: "seed", Farm: seed.WithHosts(6), Noise: 0.02}}
 	sizes := []int{1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64}
 	for i := 0; len(farms) < count; i++ {
 		kind, hosts := Kinds[i%len(Kinds)], sizes[(i/len(Kinds)+i)%len(sizes)]
 		noise := 0.01 + 0.03*rng.Float64()
 		f := RandomFarm(rng, hosts, kind)
-		farms = append(farms, BenchFarm{Name: fmt.Sprintf("%s, %d hosts", kind, hosts), Farm: f, Noise: noise})
+		farms = append(farms, BenchFarm{Name: fmt.Sprintf("%s, %d hosts", kind, hosts), Kind: kind, Farm: f, Noise: noise})
 	}
 	for i := range farms {
 		b := &farms[i]
@@ -68,16 +70,23 @@ type truePoint struct {
 	seconds  float64
 	failures int
 	swap     uint64
+	broken   bool
 }
 
 // trueCurves simulates every farm's noise-free build at every N of its
 // range, as Farm.Curve does, on all CPUs: the big farms' curves take most
-// of the benchmark's time.
+// of the benchmark's time. Curves already simulated come from truthCache.
 func trueCurves(farms []BenchFarm) [][]truePoint {
 	type job struct{ f, n int }
 	curves := make([][]truePoint, len(farms))
+	keys := make([]string, len(farms))
 	var jobs []job
 	for i, b := range farms {
+		keys[i] = truthKey(&b)
+		if c, ok := truthCache.get(keys[i]); ok {
+			curves[i] = c
+			continue
+		}
 		lo := max(b.Lo, 1)
 		curves[i] = make([]truePoint, max(b.Hi-lo+1, 0))
 		for n := lo; n <= b.Hi; n++ {
@@ -91,7 +100,7 @@ func trueCurves(farms []BenchFarm) [][]truePoint {
 			for j := range ch {
 				b := &farms[j.f]
 				r := b.Farm.Simulate(j.n, 0, nil)
-				curves[j.f][j.n-max(b.Lo, 1)] = truePoint{j.n, r.Seconds, r.Failures, swapBytes(r)}
+				curves[j.f][j.n-max(b.Lo, 1)] = truePoint{j.n, r.Seconds, r.Failures, swapBytes(r), r.Broken}
 			}
 		})
 	}
@@ -100,12 +109,53 @@ func trueCurves(farms []BenchFarm) [][]truePoint {
 	}
 	close(ch)
 	wg.Wait()
+	for i := range farms {
+		truthCache.put(keys[i], curves[i])
+	}
 	return curves
 }
 
+// truthCache holds the true curves simulated so far, by farm and range:
+// the offline and the online benchmark score the same farms, and a process
+// that runs both (the tests) simulates them once. Curves are read-only.
+var truthCache curveCache
+
+type curveCache struct {
+	sync.Mutex
+	m map[string][]truePoint
+}
+
+func (c *curveCache) get(key string) ([]truePoint, bool) {
+	c.Lock()
+	defer c.Unlock()
+	v, ok := c.m[key]
+	return v, ok
+}
+
+func (c *curveCache) put(key string, v []truePoint) {
+	c.Lock()
+	defer c.Unlock()
+	if c.m == nil || len(c.m) >= 256 {
+		c.m = map[string][]truePoint{}
+	}
+	c.m[key] = v
+}
+
+// truthKey names a farm's true curve: the farm in full, which fixes every
+// noise-free build (JSON keeps every float exactly), and the range.
+func truthKey(b *BenchFarm) string {
+	data, err := json.Marshal(b.Farm)
+	if err != nil {
+		panic(fmt.Sprintf("sim: a farm that JSON cannot encode: %v", err)) // only NaN or Inf fields, which Validate refuses
+	}
+	return fmt.Sprintf("%d %d %s", b.Lo, b.Hi, data)
+}
+
 // score records the farm's true times, which N fail, and the best time.
-// A build fails when the tuner itself would call it overloaded: a few
-// fallbacks to a local compile are part of a normal distcc build.
+// A build fails when the tuner itself would call it overloaded (a few
+// fallbacks to a local compile are part of a normal distcc build), or
+// when it breaks (Result.Broken), which on the benchmark's farms happens
+// only where the tuner already sees too much swap.
 func (b *BenchFarm) score(curve []truePoint) {
 	b.truth, b.failing, b.best = map[int]float64{}, map[int]bool{}, math.Inf(1)
 	mostBelow := 0
@@ -113,7 +163,7 @@ func (b *BenchFarm) score(curve []truePoint) {
 		below := []tuner.Trial{{Jobs: r.jobs - 1, Status: tuner.StatusOK, Measurement: tuner.Measurement{DistccFailures: mostBelow}}}
 		status, _ := tuner.Classify(tuner.Measurement{DistccFailures: r.failures, SwapGrowthBytes: r.swap}, r.jobs, below, 0)
 		b.truth[r.jobs] = r.seconds
-		b.failing[r.jobs] = status != tuner.StatusOK
+		b.failing[r.jobs] = status != tuner.StatusOK || r.broken
 		if !b.failing[r.jobs] {
 			b.best = math.Min(b.best, r.seconds)
 		}
@@ -128,6 +178,8 @@ type benchRun struct {
 	cost   float64 // time spent, in optimal builds
 	regret float64 // true time of the recommendation over the best, minus 1
 	failed bool    // recommended an N where builds fail
+	broken int     // builds that broke (ran out of memory)
+	rec    int     // the recommended N, 0 for none
 }
 
 // benchOne tunes the farm once with the strategy, its noise drawn from
@@ -138,7 +190,7 @@ func benchOne(bf BenchFarm, strategy tuner.Strategy, budget int, seed uint64) be
 		FormulaJobs: min(max(bf.N0, bf.Lo), bf.Hi), Min: bf.Lo, Max: bf.Hi, Budget: budget, Strategy: strategy,
 		Load: bf.Farm.Master.Cores,
 	})
-	run := benchRun{regret: math.Inf(1)}
+	run := benchRun{regret: math.Inf(1), broken: b.Broken}
 	if res == nil {
 		return run
 	}
@@ -150,6 +202,7 @@ func benchOne(bf BenchFarm, strategy tuner.Strategy, budget int, seed uint64) be
 		return run
 	}
 	n := res.Recommended.Jobs
+	run.rec = n
 	run.regret = bf.truth[n]/bf.best - 1
 	run.hit = run.regret <= 0.02 && !bf.failing[n]
 	run.failed = bf.failing[n]

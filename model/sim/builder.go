@@ -18,13 +18,28 @@ type Builder struct {
 	Noise float64
 	// Rand draws the noise; nil means none.
 	Rand *rand.Rand
+	// Broken counts the builds that broke (Result.Broken) before they
+	// ended or were stopped. The break is counted, not reported to the
+	// tuner, so that offline tuning and its benchmark run as they did
+	// before breaks were modelled; the online benchmark compares them.
+	Broken int
 }
 
 var _ tuner.Builder = (*Builder)(nil)
 
 // Build simulates one build at req.Jobs.
-func (b *Builder) Build(_ context.Context, req tuner.BuildRequest) (tuner.Measurement, error) {
+func (b *Builder) Build(_ context.Context, req tuner.BuildRequest) (m tuner.Measurement, err error) {
 	r := b.Farm.Simulate(req.Jobs, b.Noise, b.Rand)
+	defer func() {
+		if r.Broken && m.WallSeconds >= r.BrokenSeconds {
+			b.Broken++
+		}
+	}()
+	return measure(req, r)
+}
+
+// measure is what the runner would have measured of build r.
+func measure(req tuner.BuildRequest, r Result) (tuner.Measurement, error) {
 	m := tuner.Measurement{
 		WallSeconds: r.Seconds, UserSeconds: r.UserSeconds, DistccFailures: r.Failures,
 		MaxLoad: r.MaxMasterLoad, MeanLoad: r.MeanMasterLoad, SwapGrowthBytes: swapBytes(r),

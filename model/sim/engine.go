@@ -89,6 +89,16 @@ type engine struct {
 	fails   int
 	next    int
 	distrib bool
+
+	// The jobserver: make runs at most limit jobs at once and starts the
+	// next unit whenever fewer run. Offline the limit is N for the whole
+	// build; a live build moves it (LiveBuild.SetJobs).
+	limit   int
+	running int
+	// haltOnBreak stops step when the master runs out of memory and swap:
+	// a live build ends there, an offline one runs on so that its other
+	// numbers stay what they were.
+	haltOnBreak bool
 }
 
 const qMaster = 0
@@ -119,7 +129,7 @@ func newEngine(f *Farm, jobs int) *engine {
 	}
 	m := f.Master
 	s.queues = append(s.queues, psQueue{cores: m.Cores, speed: m.Speed, cont: m.Contention,
-		memPerJob: b.UnitMemoryMB, memCap: m.MemoryMB, swap: m.SwapSlowdown})
+		memPerJob: b.UnitMemoryMB, memCap: m.MemoryMB, swap: m.SwapSlowdown, swapMB: m.SwapMB})
 	if m.LocalhostSlots > 0 {
 		s.hosts = append(s.hosts, simHost{local: true, slots: m.LocalhostSlots, maxJobs: m.LocalhostSlots})
 	}
@@ -144,19 +154,47 @@ func newEngine(f *Farm, jobs int) *engine {
 	return s
 }
 func (s *engine) run(jobs int) {
+	s.initQueues()
+	s.setLimit(jobs, 0)
+	s.step(math.Inf(1))
+}
+
+// initQueues puts every queue, idle, in the queue heap.
+func (s *engine) initQueues() {
 	s.qheap = make([]int32, len(s.queues))
 	for i := range s.queues {
 		s.queues[i].nextT = math.Inf(1)
 		s.queues[i].pos = i
 		s.qheap[i] = int32(i)
 	}
-	for s.next < len(s.work) && s.next < jobs {
-		s.start(0)
+}
+
+// setLimit is the jobserver's token count: raising it starts jobs at once,
+// lowering it starts none until fewer than n run (none is pre-empted).
+func (s *engine) setLimit(n int, t float64) {
+	s.limit = n
+	s.fill(t)
+}
+
+// fill starts units while fewer than limit jobs run.
+func (s *engine) fill(t float64) {
+	for s.running < s.limit && s.next < len(s.work) {
+		s.start(t)
 	}
+}
+
+// step runs the build's events up to time until, or all of them when
+// until is +Inf; events later than until stay pending, so the build can
+// go on from there (after a change of the limit at until, say). A live
+// build also stops where the master breaks.
+func (s *engine) step(until float64) {
 	for {
+		if s.haltOnBreak && s.queues[qMaster].broke {
+			return
+		}
 		q := &s.queues[s.qheap[0]]
 		if len(s.ev) == 0 || q.nextT <= s.ev[0].t {
-			if math.IsInf(q.nextT, 1) {
+			if math.IsInf(q.nextT, 1) || q.nextT > until {
 				return
 			}
 			t := q.nextT
@@ -165,6 +203,9 @@ func (s *engine) run(jobs int) {
 			s.reschedule(int(s.qheap[0]), t)
 			s.advanceJob(u, t)
 			continue
+		}
+		if s.ev[0].t > until {
+			return
 		}
 		e := s.ev.pop()
 		switch e.kind {
@@ -242,6 +283,7 @@ func (s *engine) after(u int32, t, at float64) {
 func (s *engine) start(t float64) {
 	u := int32(s.next)
 	s.next++
+	s.running++
 	if !s.distrib {
 		s.stage[u] = stLocalFull
 		s.enqueue(qMaster, t, s.work[u], u)
@@ -257,9 +299,8 @@ func (s *engine) start(t float64) {
 
 func (s *engine) finish(t float64) {
 	s.done = append(s.done, t)
-	if s.next < len(s.work) {
-		s.start(t)
-	}
+	s.running--
+	s.fill(t)
 }
 
 // advanceJob moves unit u past the stage that just ended at t.

@@ -53,6 +53,12 @@ type Master struct {
 	// is divided by 1 + swap_slowdown × (demand/memory_mb − 1) once demand
 	// exceeds memory_mb. This is the overload that makes very large N slow.
 	SwapSlowdown float64 `json:"swap_slowdown,omitempty"`
+	// SwapMB is the swap behind MemoryMB (default half of memory_mb;
+	// meaningful only when memory_mb is set). Memory demand beyond
+	// memory_mb + swap_mb is out of memory: the kernel kills a compiler
+	// and the build breaks (Result.Broken, and a live build ends with
+	// make's exit status 2).
+	SwapMB float64 `json:"swap_mb,omitempty"`
 	// LocalhostSlots is N in "localhost/N" in DISTCC_HOSTS: how many
 	// compiles distcc runs on the master itself; 0 means localhost is not
 	// listed. localhost comes first in the host list.
@@ -185,6 +191,9 @@ func (f Farm) withDefaults() Farm {
 	if f.Master.Speed == 0 {
 		f.Master.Speed = 1
 	}
+	if f.Master.MemoryMB > 0 && f.Master.SwapMB == 0 {
+		f.Master.SwapMB = f.Master.MemoryMB / 2
+	}
 	if f.Distcc.PauseMS == 0 {
 		f.Distcc.PauseMS = 1000
 	}
@@ -258,6 +267,7 @@ func (v *validator) master(m Master) {
 	v.nonNeg("master.contention", m.Contention)
 	v.nonNeg("master.memory_mb", m.MemoryMB)
 	v.nonNeg("master.swap_slowdown", m.SwapSlowdown)
+	v.nonNeg("master.swap_mb", m.SwapMB)
 	if m.LocalhostSlots < 0 || m.LocalhostSlots > maxSlots {
 		v.bad("master.localhost_slots", "%d must be in 0..%d", m.LocalhostSlots, maxSlots)
 	}

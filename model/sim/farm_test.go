@@ -367,6 +367,7 @@ func TestValidateNamesFields(t *testing.T) {
 		{"master.cores", func(f *Farm) { f.Master.Cores = -1 }},
 		{"master.speed", func(f *Farm) { f.Master.Speed = -2 }},
 		{"master.localhost_slots", func(f *Farm) { f.Master.LocalhostSlots = 51 }},
+		{"master.swap_mb", func(f *Farm) { f.Master.SwapMB = -1 }},
 		{"hosts[2].slots", func(f *Farm) { f.Hosts[2].Slots = 64 }},
 		{"hosts[1].max_jobs", func(f *Farm) { f.Hosts[1].MaxJobs = -1 }},
 		{"hosts[3].name", func(f *Farm) { f.Hosts[3].Name = f.Hosts[0].Name }},
@@ -407,6 +408,20 @@ func TestParseDefaults(t *testing.T) {
 	}
 	if r := f.Simulate(8, 0, nil); r.Seconds <= 0 || r.Failures != 0 {
 		t.Errorf("minimal farm: %+v", r)
+	}
+	// Swap is half the memory unless given; without a memory limit there
+	// is none to speak of.
+	if f.Master.SwapMB != 0 {
+		t.Errorf("swap_mb %v without memory_mb", f.Master.SwapMB)
+	}
+	for _, tc := range []struct {
+		json string
+		want float64
+	}{{`{"memory_mb": 2000}`, 1000}, {`{"memory_mb": 2000, "swap_mb": 300}`, 300}} {
+		g, err := ParseFarm([]byte(`{"master":` + tc.json + `,"build":{"units":100,"unit_mean_seconds":1}}`))
+		if err != nil || g.Master.SwapMB != tc.want {
+			t.Errorf("%s: swap_mb %v (%v), want %v", tc.json, g.Master.SwapMB, err, tc.want)
+		}
 	}
 }
 

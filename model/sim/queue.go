@@ -87,9 +87,17 @@ type psQueue struct {
 	// demand first went over.
 	maxOverMB float64
 	overFrom  float64
-	h         []psItem
-	nextT     float64 // cached nextTime, the queue's key in engine.qheap
-	pos       int     // index in engine.qheap
+	// swapMB is the swap behind memCap: an overcommit beyond it is out of
+	// memory, and broke says when that first happened (brokeAt).
+	swapMB  float64
+	broke   bool
+	brokeAt float64
+	// slow divides every rate: a live build's slowly varying speed (see
+	// drift). Zero, as offline, leaves the rates alone.
+	slow  float64
+	h     []psItem
+	nextT float64 // cached nextTime, the queue's key in engine.qheap
+	pos   int     // index in engine.qheap
 }
 
 // setRate caches the per-job rate for n resident jobs.
@@ -104,6 +112,10 @@ func (q *psQueue) setRate(n int) {
 		q.invs = append(q.invs, 1/r)
 	}
 	q.rate, q.inv = q.rates[n], q.invs[n]
+	if q.slow != 0 {
+		q.rate /= q.slow
+		q.inv *= q.slow
+	}
 }
 
 func (q *psQueue) computeRate(n int) float64 {
@@ -156,6 +168,9 @@ func (q *psQueue) add(t, work float64, unit int32) {
 				q.overFrom = t
 			}
 			q.maxOverMB = over
+			if over > q.swapMB && q.swapMB > 0 && !q.broke {
+				q.broke, q.brokeAt = true, t
+			}
 		}
 	}
 }

@@ -28,6 +28,21 @@ type Result struct {
 	// SwapFromSeconds is when the master first ran short of memory, in
 	// seconds from the start of the build; meaningful when SwapMB > 0.
 	SwapFromSeconds float64
+	// Broken means the build ran out of memory: the jobs on the master
+	// asked for more than master.memory_mb + master.swap_mb, so the
+	// kernel killed a compiler and make failed. BrokenSeconds says when,
+	// from the start of the build (noise applied). Simulate's other
+	// numbers are those of the build as if it had gone on, as before the
+	// break was modelled; a LiveBuild ends there.
+	//
+	// This is the outcome jtune's guards exist to prevent. Swapping only
+	// makes a build slow, and a slow build at a wrong N is the price of
+	// measuring it; but a build killed by the OOM killer is lost, with
+	// everything the user wanted from it. jtune backs off at once from
+	// distcc failure bursts, a high load, swap growth and heat because
+	// each of them comes before this point as N grows too large.
+	Broken        bool
+	BrokenSeconds float64
 	// UnitDone holds the completion time of each compile unit, ascending,
 	// in seconds from the start of the build (noise applied), so a caller
 	// can judge a build from its progress before it ends.
@@ -89,6 +104,9 @@ func (f Farm) Simulate(jobs int, noise float64, rng *rand.Rand) Result {
 	res.Seconds *= factor
 	if res.SwapMB > 0 {
 		res.SwapFromSeconds = (m.overFrom + head) * factor
+	}
+	if m.broke {
+		res.Broken, res.BrokenSeconds = true, (m.brokeAt+head)*factor
 	}
 	for i := range res.UnitDone {
 		res.UnitDone[i] = (res.UnitDone[i] + head) * factor
