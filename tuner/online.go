@@ -37,6 +37,10 @@ type Counters struct {
 	// SwapGrowthBytes is the swap the master has added since the build
 	// started.
 	SwapGrowthBytes uint64
+	// MemoryAvailableBytes is the master's memory available without
+	// swapping; zero means unknown (or unlimited), and N is then raised
+	// without a projection of memory.
+	MemoryAvailableBytes uint64
 	// Done means the build has ended, with ExitCode.
 	Done     bool
 	ExitCode int
@@ -81,10 +85,11 @@ type Window struct {
 
 // The causes of a window that is not fair.
 const (
-	CauseOverload = "overload"   // distcc failures, load, or swap: N is too many
-	CauseHeat     = "heat"       // the CPU got hot: N was lowered, but is not to blame
-	CauseIdle     = "idle_slots" // make did not use every job slot: the build's start or end
-	CauseEnded    = "ended"      // the build ended in the window
+	CauseOverload   = "overload"   // distcc failures, load, or swap: N is too many
+	CauseHeat       = "heat"       // the CPU got hot: N was lowered, but is not to blame
+	CauseIdle       = "idle_slots" // make did not use every job slot: the build's start or end
+	CauseEnded      = "ended"      // the build ended in the window
+	CauseRecovering = "recovering" // distcc was still backing off from an overload
 )
 
 // OnlineSettings configure an online session. The zero value is usable.
@@ -104,6 +109,11 @@ type OnlineSettings struct {
 	HeatC float64
 	// Tick is how often the build is looked at. Zero means 1 s.
 	Tick time.Duration
+	// BackoffSeconds is how long distcc keeps failing over to local
+	// compiles after an overload, whatever N (DISTCC_BACKOFF_PERIOD):
+	// failures in that time are not blamed on the lower N, and windows
+	// in it are not fair. Zero means distcc's default, 60 s.
+	BackoffSeconds float64
 	// OnWindow is called after every window with all windows so far, so
 	// the caller can save and show them; an error ends the steering (the
 	// build runs on). Nil means no call.
@@ -121,6 +131,9 @@ func (s OnlineSettings) withDefaults() OnlineSettings {
 	}
 	if s.Tick == 0 {
 		s.Tick = time.Second
+	}
+	if s.BackoffSeconds == 0 {
+		s.BackoffSeconds = 60
 	}
 	return s
 }
@@ -143,21 +156,36 @@ type OnlineResult struct {
 
 // Overload thresholds of a running build. A failure burst is this many
 // distcc failures more than the build's rate at a clean N would give in
-// the same time; swap growth is judged per window, more strictly than a
-// whole build's, because the build must not break.
+// the same time; swap is judged at every reading, far more strictly than
+// a whole build's, because a master that runs out of memory and swap
+// kills a compiler and the build.
 const (
 	burstFailures = 3
-	windowSwap    = 32 << 20
+	tickSwap      = 8 << 20
 )
 
-// RunOnline steers b, which runs at start jobs, until it ends or ctx is
-// cancelled, and recommends an N from the windows it measured. It never
-// breaks the build on purpose: N is raised in steps, and lowered at once
-// on a failure burst, a load above MaxLoad, swap growth or heat. An error
-// from b ends the steering; the caller ends the build.
+// The ramp: a build starts at the bottom of the range and N rises by
+// rampStep at every reading while every slot is busy and nothing goes
+// wrong, to half the formula's N0 (OnlineTarget), where the windows
+// begin. Starting there at once can break a build: make starts every job
+// together, and a master with too little memory for them all kills one.
+const rampStep = 1.3
+
+// memoryHeadroom is the share of the memory available when the build
+// began that N is never raised into: what a job needs is estimated from
+// the memory the running jobs take, and the estimate is rough.
+const memoryHeadroom = 0.0
+
+// RunOnline steers b, which runs at start jobs (normally OnlineStart),
+// until it ends or ctx is cancelled, and recommends an N from the windows
+// it measured. It never breaks the build on purpose: N is raised in steps
+// and never into the memory the running jobs say the master lacks, and it
+// is lowered at once on a failure burst, a load above MaxLoad, any swap,
+// or heat. An error from b ends the steering; the caller ends the build.
 func RunOnline(ctx context.Context, b LiveBuild, s OnlineSettings, start int) (*OnlineResult, error) {
 	s = s.withDefaults()
-	o := &onlineRun{b: b, s: s, sp: s.space(), res: &OnlineResult{}, jobs: start}
+	o := &onlineRun{b: b, s: s, sp: s.space(), res: &OnlineResult{}, jobs: start, ramping: true}
+	o.sp.MemoryCap = math.MaxInt
 	if err := b.SetJobs(start); err != nil {
 		return nil, fmt.Errorf("starting at -j%d: %w", start, err)
 	}
@@ -196,14 +224,26 @@ type onlineRun struct {
 	unsat    int      // ticks of the window that were not saturated
 	ticks    int
 	last     Counters
-	lowered  bool // heat or overload lowered N in this window
+
+	ramping      bool    // N is still rising to OnlineTarget, before any window
+	memory0      uint64  // the memory available at the first reading
+	perJob       float64 // the most memory a running job took, in bytes
+	recoverUntil float64 // distcc's backoff after an overload lasts until then
 }
 
 // observe takes one reading of the build.
 func (o *onlineRun) observe(c Counters) error {
 	defer func() { o.last = c }()
+	if o.memory0 == 0 {
+		o.memory0 = c.MemoryAvailableBytes
+	}
+	o.sp.MemoryCap = o.memoryCap(c)
 	if reason, cap := o.guard(c); reason != "" {
+		o.ramping = false
 		return o.lower(c, reason, cap)
+	}
+	if o.ramping {
+		return o.ramp(c)
 	}
 	if !o.open {
 		// Measure only once the jobs started at the previous N have
@@ -211,7 +251,7 @@ func (o *onlineRun) observe(c Counters) error {
 		if c.Completed < o.settleTo || !c.Saturated {
 			return nil
 		}
-		o.open, o.at, o.unsat, o.ticks, o.lowered = true, c, 0, 0, false
+		o.open, o.at, o.unsat, o.ticks = true, c, 0, 0
 		o.w = Window{Jobs: o.jobs, StartSeconds: c.Seconds}
 		return nil
 	}
@@ -227,14 +267,47 @@ func (o *onlineRun) observe(c Counters) error {
 	if !o.long(c) {
 		return nil
 	}
-	if f, want := c.Failures-o.at.Failures, o.expectedFailures(c.Completed-o.at.Completed); f >= burstFailures && f > want+burstFailures {
+	switch f, want := c.Failures-o.at.Failures, o.expectedFailures(c.Completed-o.at.Completed); {
+	case o.at.Seconds < o.recoverUntil:
+		o.close(c, "distcc was still backing off from the overload before")
+		o.res.Windows[len(o.res.Windows)-1].Cause = CauseRecovering
+	case f >= burstFailures && f > want+burstFailures:
 		// Failures that grew with N without a burst: overload all the same.
 		o.close(c, fmt.Sprintf("%d distcc failures, against %d at the failure rate of a lower N", f, want))
 		o.res.Windows[len(o.res.Windows)-1].Cause = CauseOverload
-	} else {
+	default:
 		o.close(c, "")
 	}
 	return o.next(c)
+}
+
+// ramp raises N by a step at a reading where every job slot is busy and
+// nothing went wrong since the last, until OnlineTarget or the memory
+// stops it; then the windows begin.
+func (o *onlineRun) ramp(c Counters) error {
+	target := min(OnlineTarget(o.sp), o.sp.MemoryCap)
+	if o.jobs >= target {
+		o.ramping = false
+		o.settleTo = c.Completed + c.InFlight
+		return nil
+	}
+	if !c.Saturated || c.Failures > o.last.Failures {
+		return nil
+	}
+	return o.set(c, min(target, max(o.jobs+1, int(math.Ceil(float64(o.jobs)*rampStep)))))
+}
+
+// memoryCap is the most jobs the master's memory takes all at once, as a
+// build does at its start, when make starts every job and each one
+// preprocesses on the master: the memory the build began with, less a
+// headroom, over the most a running job has taken. It is math.MaxInt while
+// that is unknown. It bounds the search, and so the recommendation.
+func (o *onlineRun) memoryCap(c Counters) int {
+	if o.memory0 == 0 || c.MemoryAvailableBytes >= o.memory0 || c.InFlight == 0 {
+		return o.sp.MemoryCap
+	}
+	o.perJob = max(o.perJob, float64(o.memory0-c.MemoryAvailableBytes)/float64(c.InFlight))
+	return max(1, int(math.Floor((1-memoryHeadroom)*float64(o.memory0)/o.perJob)))
 }
 
 // guard judges the build at this reading: the reason to lower N now, and
@@ -243,12 +316,13 @@ func (o *onlineRun) observe(c Counters) error {
 func (o *onlineRun) guard(c Counters) (reason string, caps bool) {
 	since := o.last
 	switch {
-	case c.Failures-since.Failures >= burstFailures+o.expectedFailures(c.Completed-since.Completed):
+	case c.Seconds >= o.recoverUntil && c.Failures-since.Failures >= burstFailures+o.expectedFailures(c.Completed-since.Completed):
+		o.recoverUntil = c.Seconds + o.s.BackoffSeconds
 		return fmt.Sprintf("%d distcc failures in %.0f s", c.Failures-since.Failures, c.Seconds-since.Seconds), true
 	case o.s.MaxLoad > 0 && c.Load > o.s.MaxLoad:
 		return fmt.Sprintf("load average %.1f above the limit of %g", c.Load, o.s.MaxLoad), true
-	case o.open && c.SwapGrowthBytes >= o.at.SwapGrowthBytes+windowSwap:
-		return fmt.Sprintf("the master swapped out %d MiB", (c.SwapGrowthBytes-o.at.SwapGrowthBytes)>>20), true
+	case c.SwapGrowthBytes >= since.SwapGrowthBytes+tickSwap:
+		return fmt.Sprintf("the master swapped out %d MiB", (c.SwapGrowthBytes-since.SwapGrowthBytes)>>20), true
 	case o.s.HeatC > 0 && c.HasTemp && c.TempC >= o.s.HeatC:
 		return fmt.Sprintf("the CPU reached %.0f °C", c.TempC), false
 	}
@@ -361,7 +435,11 @@ func (o *onlineRun) finish(c Counters) {
 	if total > 0 {
 		o.res.MeasuredShare = float64(measured) / float64(total)
 	}
-	if rec, ok := RecommendOnline(o.res.Windows, o.sp, o.s.Load); ok {
+	sp := o.sp
+	if sp.MemoryCap != math.MaxInt {
+		sp.Max = max(sp.Min, min(sp.Max, sp.MemoryCap))
+	}
+	if rec, ok := RecommendOnline(o.res.Windows, sp, o.s.Load); ok {
 		o.res.Recommended = &rec
 	}
 }

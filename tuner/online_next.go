@@ -17,6 +17,9 @@ type OnlineSpace struct {
 	// Noise is the assumed relative noise of one window before repeats
 	// measure it.
 	Noise float64
+	// MemoryCap is the most jobs the master's memory takes, as the
+	// running jobs say; zero means no limit.
+	MemoryCap int
 }
 
 // onlineStep is the factor between an N and the next one the search
@@ -30,10 +33,15 @@ const onlineStep = 1.5
 // difference, and on a flat peak it does not matter.
 const minGapRatio = 1.12
 
-// OnlineStart is the N an online session starts at: half the formula's N0
-// (at least the bottom of the range), from which the search raises N in
-// steps, because a build must not start in overload.
-func OnlineStart(sp OnlineSpace) int {
+// OnlineStart is the N an online build starts at: the bottom of the range,
+// from which RunOnline ramps N up to OnlineTarget.
+func OnlineStart(sp OnlineSpace) int { return min(max(sp.Min, 1), sp.Max) }
+
+// OnlineTarget is where the ramp ends and the windows begin: half the
+// formula's N0, which on a farm is often near the failure wall and on a
+// master with little memory already too many, so the search climbs from
+// there rather than start above.
+func OnlineTarget(sp OnlineSpace) int {
 	return min(max(int(math.Round(float64(sp.Start)/2)), sp.Min, 1), sp.Max)
 }
 
@@ -88,7 +96,7 @@ func scaleJobs(ws []Window) int {
 // at the best N for the rest of the build.
 func NextOnline(ws []Window, sp OnlineSpace) int {
 	if len(ws) == 0 {
-		return OnlineStart(sp)
+		return OnlineTarget(sp)
 	}
 	last := ws[len(ws)-1].Jobs
 	o := observe(WindowTrials(ws, scaleJobs(ws)))
@@ -97,6 +105,9 @@ func NextOnline(ws []Window, sp OnlineSpace) int {
 		return last // no fair window yet: keep measuring where we are
 	}
 	top := min(sp.Max, o.capAt-1)
+	if sp.MemoryCap > 0 {
+		top = min(top, max(sp.MemoryCap, sp.Min))
+	}
 	noise := o.noise(sp.Noise)
 	below, above := 0, 0
 	for n := range o.times {
@@ -107,6 +118,10 @@ func NextOnline(ws []Window, sp OnlineSpace) int {
 		}
 	}
 	up := min(top, int(math.Ceil(float64(best)*onlineStep)))
+	if o.capAt != math.MaxInt && up >= o.capAt-1 && o.capAt-best > 2 {
+		// A step would land right below the wall: look in between first.
+		up = best + max(1, int(math.Round(goldenFraction*float64(o.capAt-best))))
+	}
 	down := max(sp.Min, int(math.Floor(float64(best)/onlineStep)))
 	switch {
 	case above == 0 && up > best && o.capAt > best+1:

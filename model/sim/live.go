@@ -222,6 +222,11 @@ func (b *LiveBuild) counters() tuner.Counters {
 		c.InFlight = b.s.running
 		c.Saturated = b.s.running >= b.s.limit && b.s.next < len(b.s.work)
 	}
+	if m.memCap > 0 {
+		// What the master's memory holds beside the jobs on it now; at
+		// least a byte, as zero would mean unknown.
+		c.MemoryAvailableBytes = uint64(max(1, (m.memCap-float64(len(m.h))*m.memPerJob)*(1<<20)))
+	}
 	load := b.loadIntegral()
 	if b.t > b.lastT {
 		c.Load = (load - b.lastLoad) / (b.t - b.lastT)
