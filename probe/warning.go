@@ -21,4 +21,8 @@ const (
 	// WarnOutputHeld: a process jtune could not find kept the build's
 	// stdout or stderr open after the build ended.
 	WarnOutputHeld tuner.WarningKind = "output_held"
+	// WarnTokensLost: jobserver tokens did not come back at the end of a
+	// live build (GNU make 4.4 drops those it holds when interrupted), or
+	// more came back than were handed out. Subject is the client.
+	WarnTokensLost tuner.WarningKind = "jobserver_tokens"
 )
