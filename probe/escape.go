@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -103,17 +104,12 @@ func (t *tracker) scan(now time.Time) {
 	if err != nil {
 		return
 	}
-	ms := t.members(table, false)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, p := range ms {
-		t.seen[p.pid] = p.start
-	}
+	t.members(table, false)
 }
 
 // members returns the build's processes in table (see the top of the
-// file), zombies included. withEnv reads every process's environment
-// for the marker.
+// file), zombies included, and remembers them. withEnv reads every
+// process's environment for the marker.
 func (t *tracker) members(table map[int]procInfo, withEnv bool) []procInfo {
 	t.mu.Lock()
 	pgid := t.pgid
@@ -145,8 +141,14 @@ func (t *tracker) members(table map[int]procInfo, withEnv bool) []procInfo {
 			}
 		}
 	}
+	slices.Sort(queue)
 	out := make([]procInfo, 0, len(queue))
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	for _, pid := range queue {
+		// Remembered, so that its zombie is known as the build's once
+		// its environment can no longer be read.
+		t.seen[pid] = table[pid].start
 		out = append(out, table[pid])
 	}
 	return out

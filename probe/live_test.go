@@ -106,9 +106,14 @@ func startLive(t *testing.T, ctx context.Context, r *Runner, req LiveRequest) *l
 	})
 	lr.polled.Go(func() {
 		for {
+			// A count is the phase's only if the phase did not change
+			// while it was taken.
+			before := lr.currentPhase()
 			n := lr.running()
 			lr.mu.Lock()
-			lr.most[lr.phase] = max(lr.most[lr.phase], n)
+			if lr.phase == before {
+				lr.most[lr.phase] = max(lr.most[lr.phase], n)
+			}
 			lr.mu.Unlock()
 			select {
 			case <-lr.stop:
@@ -139,6 +144,12 @@ func (lr *liveRun) running() int {
 		return 0
 	}
 	return len(ents)
+}
+
+func (lr *liveRun) currentPhase() string {
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	return lr.phase
 }
 
 func (lr *liveRun) setPhase(p string) {
@@ -235,20 +246,20 @@ func TestLiveFollowsN(t *testing.T) {
 			lr.setPhase("2")
 			time.Sleep(500 * time.Millisecond)
 
+			lr.setPhase("raising to 5") // before the change, so that what follows it counts there
 			must(t, lr.live.SetJobs(5))
-			lr.setPhase("raising to 5")
 			lr.waitFor("5 recipes running", func() bool { return lr.running() == 5 })
 			lr.setPhase("5")
 			time.Sleep(500 * time.Millisecond)
 
+			lr.setPhase("lowering to 1") // before the change, so that what follows it counts there
 			must(t, lr.live.SetJobs(1))
-			lr.setPhase("lowering to 1")
 			lr.waitFor("the tokens back", func() bool { return lr.live.srv.Owed() == 0 })
 			lr.setPhase("1")
 			time.Sleep(500 * time.Millisecond)
 
+			lr.setPhase("8") // before the change, so that what follows it counts there
 			must(t, lr.live.SetJobs(8))
-			lr.setPhase("8")
 			res := lr.wait()
 			t.Logf("%s: most recipes at once: %d at N=2, %d at N=5, %d while lowering, %d at N=1, %d at N=8; %d readings, build %.2f s (test %v)",
 				tc.name, lr.mostIn("2"), lr.mostIn("5"), lr.mostIn("lowering to 1"), lr.mostIn("1"), lr.mostIn("8"),
@@ -343,7 +354,7 @@ func TestLiveStopsWhatLeftTheGroup(t *testing.T) {
 	c := needMake44(t)
 	dir := t.TempDir()
 	pids := filepath.Join(dir, "pids")
-	recipe := strings.ReplaceAll(strings.TrimSpace(escapeScript(pids)), "\n", "; ")
+	recipe := strings.ReplaceAll(strings.ReplaceAll(strings.TrimSpace(escapeScript(pids)), "\n", "; "), "$", "$$")
 	timedMakefile(t, dir, 2, 0.05, "daemons", "daemons:\n\t@"+recipe+"\n")
 	r := &Runner{Command: []string{c.Path}, Dir: dir, SampleInterval: 100 * time.Millisecond}
 	lr := startLive(t, context.Background(), r, LiveRequest{Jobs: 2})
@@ -352,6 +363,9 @@ func TestLiveStopsWhatLeftTheGroup(t *testing.T) {
 		t.Errorf("exit %d after %.2f s", res.Final.ExitCode, res.Measurement.WallSeconds)
 	}
 	escaped := readPids(t, pids)
+	if len(escaped) != 2 {
+		t.Fatalf("pids %v, want 2", escaped)
+	}
 	checkAllGone(t, escaped)
 	checkLeftRunning(t, res.Measurement.Warnings, escaped)
 	checkBalanced(t, lr.live, res)
@@ -430,8 +444,8 @@ func TestLiveNinja(t *testing.T) {
 	lr.waitFor("2 jobs running", func() bool { return lr.running() == 2 })
 	lr.setPhase("2")
 	time.Sleep(300 * time.Millisecond)
+	lr.setPhase("4") // before the change, so that what follows it counts there
 	must(t, lr.live.SetJobs(4))
-	lr.setPhase("4")
 	res := lr.wait()
 	t.Logf("ninja: %d jobs at once at N=2, %d at N=4", lr.mostIn("2"), lr.mostIn("4"))
 	if lr.mostIn("2") > 2 || lr.mostIn("4") > 4 || lr.mostIn("4") < 3 {
@@ -481,4 +495,32 @@ func TestLiveThermalPause(t *testing.T) {
 		t.Errorf("final %+v", res.Final)
 	}
 	checkBalanced(t, lr.live, res)
+}
+
+// TestRunOnlineSteersALiveBuild: tuner.RunOnline steers a real make build
+// through Live from start to end: windows are measured at several N, and
+// the build ends as it would alone.
+func TestRunOnlineSteersALiveBuild(t *testing.T) {
+	c := needMake44(t)
+	dir := t.TempDir()
+	const targets = 240
+	timedMakefile(t, dir, targets, 0.05, "", "")
+	r := &Runner{Command: []string{c.Path}, Dir: dir, SampleInterval: 100 * time.Millisecond}
+	s := tuner.OnlineSettings{FormulaJobs: 6, Min: 1, Max: 12, Tick: 50 * time.Millisecond}
+	start := 3
+	l, err := r.StartLive(context.Background(), LiveRequest{Jobs: start})
+	must(t, err)
+	res, err := tuner.RunOnline(context.Background(), l, s, start)
+	must(t, err)
+	lr, err := l.Wait()
+	must(t, err)
+	var ns []int
+	for _, w := range res.Windows {
+		ns = append(ns, w.Jobs)
+	}
+	t.Logf("windows at N %v; measured share %.2f; final %+v; recommended %+v", ns, res.MeasuredShare, res.Final, res.Recommended)
+	if len(res.Windows) < 2 || !res.Final.Done || res.Final.ExitCode != 0 || res.Final.Completed != targets {
+		t.Errorf("%d windows, final %+v; want windows and a whole build", len(res.Windows), res.Final)
+	}
+	checkBalanced(t, l, lr)
 }

@@ -122,8 +122,8 @@ func TestLiveThroughEmerge(t *testing.T) {
 	lr.waitFor("3 recipes running", func() bool { return lr.running() == 3 })
 	lr.setPhase("3")
 	time.Sleep(300 * time.Millisecond)
+	lr.setPhase("6") // before the change, so that what follows it counts there
 	must(t, lr.live.SetJobs(6))
-	lr.setPhase("6")
 	res := lr.wait()
 	t.Logf("through emerge: %d recipes at once at N=3, %d at N=6", lr.mostIn("3"), lr.mostIn("6"))
 	if lr.mostIn("3") != 3 || lr.mostIn("6") > 6 || lr.mostIn("6") < 4 {
@@ -206,7 +206,12 @@ func TestLiveCountsDistccCompletions(t *testing.T) {
 		must(t, os.WriteFile(filepath.Join(dir, name+".c"), []byte("int f_"+name+"(void) { return 1; }\n"), 0o644))
 		objs = append(objs, name+".o")
 	}
-	mk := "all: " + strings.Join(objs, " ") + "\n\t@sleep 0.5\n%.o: %.c\n\t@" + distcc + " cc -c $< -o $@\n"
+	// A compiler that takes a while, as real ones do: distcc's state
+	// file lives as long as the compile, long enough to be seen on a
+	// busy machine (a 20 ms compile can start and end between looks).
+	cc := filepath.Join(dir, "slowcc")
+	must(t, os.WriteFile(cc, []byte("#!/bin/sh\nsleep 0.2\nexec cc \"$@\"\n"), 0o755))
+	mk := "all: " + strings.Join(objs, " ") + "\n\t@sleep 0.5\n%.o: %.c\n\t@" + distcc + " " + cc + " -c $< -o $@\n"
 	must(t, os.WriteFile(filepath.Join(dir, "Makefile"), []byte(mk), 0o644))
 	r := &Runner{Command: []string{c.Path}, Dir: dir, DistccHosts: "localhost/4", SampleInterval: 100 * time.Millisecond}
 	lr := startLive(t, context.Background(), r, LiveRequest{Jobs: 3})

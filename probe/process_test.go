@@ -95,10 +95,12 @@ func checkAllGone(t *testing.T, pids []int) {
 // escapeScript starts two processes that leave the build's process group
 // and outlive it, and writes their pids to pids: a new session (setsid),
 // and GNU timeout, which puts itself in a process group of its own. The
-// setsid one keeps the build's stdout open.
+// setsid one keeps the build's stdout open. It waits until both run their
+// programs, so that the warning's names are sure.
 func escapeScript(pids string) string {
-	return `setsid sleep 120 & echo $! >>` + pids + `
-timeout 120 sleep 120 </dev/null >/dev/null 2>&1 & echo $! >>` + pids + `
+	return `runs() { until tr '\0' ' ' </proc/$1/cmdline | grep -q "^$2"; do sleep 0.01; done; }
+setsid sleep 120 & echo $! >>` + pids + `; runs $! sleep
+timeout 120 sleep 120 </dev/null >/dev/null 2>&1 & echo $! >>` + pids + `; runs $! timeout
 `
 }
 
@@ -132,6 +134,9 @@ func TestBuildStopsWhatLeftTheGroup(t *testing.T) {
 	}
 	t.Logf("Build returned after %v, wall %.3f s", time.Since(start), m.WallSeconds)
 	escaped := readPids(t, pids)
+	if len(escaped) != 2 {
+		t.Fatalf("pids %v, want 2", escaped)
+	}
 	checkAllGone(t, escaped)
 	checkLeftRunning(t, m.Warnings, escaped)
 	if m.ExitCode != 0 || m.WallSeconds > 1 {
