@@ -88,14 +88,18 @@ func (t *tracker) started(pid int) BuildProcess {
 const scanEvery = 500 * time.Millisecond
 
 // scan records the build's processes now, so that one that later clears
-// its environment and leaves the group is still known. It reads no
-// environments: it costs one read of /proc/*/stat.
+// its environment and leaves the group is still known, and reaps those
+// that were orphaned to jtune and have exited: a long build that leaves
+// "cmd &" behind in recipe after recipe must not fill the process table
+// with zombies until it ends. It reads no environments: it costs one
+// read of /proc/*/stat.
 func (t *tracker) scan(now time.Time) {
 	t.mu.Lock()
 	due := t.pgid != 0 && now.Sub(t.last) >= scanEvery
 	if due {
 		t.last = now
 	}
+	leader := t.pgid
 	t.mu.Unlock()
 	if !due {
 		return
@@ -104,7 +108,12 @@ func (t *tracker) scan(now time.Time) {
 	if err != nil {
 		return
 	}
-	t.members(table, false)
+	for _, p := range t.members(table, false) {
+		// Never the leader: exec.Cmd.Wait collects it.
+		if p.pid != leader && p.zombie() {
+			reap(p, t.self)
+		}
+	}
 }
 
 // members returns the build's processes in table (see the top of the

@@ -124,7 +124,7 @@ var ErrStopped = errors.New("probe: the build was stopped")
 // nothing else. Like Build, StartLive waits first for the machine to cool
 // when the thermal guard is on, and the build runs in a process group of
 // its own with stdin from /dev/null, a DISTCC_DIR of its own and
-// DISTCC_HOSTS set; MAKEOPTS loses its -j and -l, and the command must
+// DISTCC_HOSTS set; MAKEOPTS loses its -j, and the command must
 // not have one (see CheckOnline).
 //
 // Cancelling ctx stops the build (SIGTERM to its group, SIGKILL after

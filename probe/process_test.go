@@ -300,3 +300,42 @@ func (tr *tracker) byMarker(t *testing.T) []int {
 	}
 	return out
 }
+
+// TestOrphansAreReapedDuringTheBuild: a process the build orphans comes
+// back to jtune, the subreaper, and once it has exited jtune reaps it
+// while the build still runs, so zombies do not pile up in a long build.
+func TestOrphansAreReapedDuringTheBuild(t *testing.T) {
+	dir := t.TempDir()
+	pids := filepath.Join(dir, "pids")
+	r := quickRunner(script(t, `sh -c 'sleep 0.1 & echo $! >`+pids+`'
+sleep 3`))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if _, err := r.Build(ctx, tuner.BuildRequest{Jobs: 1}); err != nil {
+			t.Error(err)
+		}
+	}()
+	waitFor(t, "the orphan's pid", 5*time.Second, func() bool {
+		data, err := os.ReadFile(pids)
+		return err == nil && strings.HasSuffix(string(data), "\n")
+	})
+	orphan := readPids(t, pids)[0]
+	zombie := false
+	waitFor(t, "the orphan reaped", 2500*time.Millisecond, func() bool {
+		zombie = zombie || pidState(orphan) == 'Z'
+		return pidState(orphan) == 0
+	})
+	select {
+	case <-done:
+		t.Fatal("the build ended before the orphan was reaped")
+	default:
+	}
+	if !zombie {
+		t.Log("the orphan was reaped before it was seen as a zombie")
+	}
+	cancel()
+	<-done
+}
