@@ -232,7 +232,7 @@ func TestLiveFollowsN(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.find(t)
 			dir := t.TempDir()
-			const targets = 70
+			const targets = 90
 			timedMakefile(t, dir, targets, 0.15, "", "")
 			r := &Runner{Command: []string{c.Path}, Dir: dir, SampleInterval: 100 * time.Millisecond, KillGrace: 500 * time.Millisecond}
 			plan, err := CheckOnline(r.Command, nil)
@@ -259,18 +259,22 @@ func TestLiveFollowsN(t *testing.T) {
 			time.Sleep(500 * time.Millisecond)
 
 			lr.setPhase("8") // before the change, so that what follows it counts there
+			left := targets - lr.live.out.compileLines()
 			must(t, lr.live.SetJobs(8))
 			res := lr.wait()
-			t.Logf("%s: most recipes at once: %d at N=2, %d at N=5, %d while lowering, %d at N=1, %d at N=8; %d readings, build %.2f s (test %v)",
-				tc.name, lr.mostIn("2"), lr.mostIn("5"), lr.mostIn("lowering to 1"), lr.mostIn("1"), lr.mostIn("8"),
+			t.Logf("%s: most recipes at once: %d at N=2, %d at N=5, %d while lowering, %d at N=1, %d at N=8 (%d targets left); %d readings, build %.2f s (test %v)",
+				tc.name, lr.mostIn("2"), lr.mostIn("5"), lr.mostIn("lowering to 1"), lr.mostIn("1"), lr.mostIn("8"), left,
 				len(lr.counters), res.Measurement.WallSeconds, time.Since(start).Round(time.Millisecond))
 			for phase, want := range map[string]int{"2": 2, "raising to 5": 5, "5": 5, "lowering to 1": 5, "1": 1, "8": 8} {
 				if got := lr.mostIn(phase); got > want {
 					t.Errorf("phase %s: %d recipes at once, over %d", phase, got, want)
 				}
 			}
-			if got := lr.mostIn("8"); got < 6 {
-				t.Errorf("phase 8: at most %d recipes at once, want 6 to 8", got)
+			// With two rounds of targets left or more, 8 start at once;
+			// the lowering, whose length depends on the races for the
+			// tokens, decides how many are left.
+			if got := lr.mostIn("8"); left >= 16 && got < 6 {
+				t.Errorf("phase 8: at most %d recipes at once with %d targets left, want 6 to 8", got, left)
 			}
 			if res.Final.ExitCode != 0 || res.Final.Completed != targets || res.Measurement.CompileLines != targets {
 				t.Errorf("final %+v, %d compile lines; want exit 0 and %d completed", res.Final, res.Measurement.CompileLines, targets)
