@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/jtune/jtune/probe/distcc"
@@ -19,6 +18,10 @@ import (
 
 // Runner runs real builds of a command at a given -j, in a process group
 // of their own, and measures them. Its zero value needs only Command.
+//
+// Every process of a build it starts has JTUNE_BUILD=<an id of the build's
+// own> in its environment, which finds those that leave the group (see
+// BuildProcess.Marker).
 type Runner struct {
 	// Command is the build's argv. "{N}" and "{M}" in any argument become
 	// the job and load values; see CommandLine.
@@ -59,6 +62,17 @@ type Runner struct {
 	// SystemClock{}. Timeout and KillGrace always count real time: they
 	// bound real processes.
 	Clock Clock
+	// Kill, when closed, kills the running build at once: SIGKILL to its
+	// process group and to every process of it that left the group, with
+	// no grace; the build then ends as interrupted if ctx is done. It is
+	// the second Ctrl-C. Nil means never.
+	Kill <-chan struct{}
+	// OnStart is called with the build's process as soon as it has
+	// started, before Build or StartLive waits for anything, so that the
+	// caller can record it and a later jtune can stop it with StopStale
+	// should this one die. It is not called for the prepare step. Nil
+	// means no call.
+	OnStart func(BuildProcess)
 }
 
 var _ tuner.Builder = (*Runner)(nil)
@@ -89,6 +103,14 @@ func (e *PrepareError) Unwrap() error { return e.Err }
 // never cools must not hold it forever. AbortAfter counts only the time
 // the build ran, because it compares the build's speed with the best one
 // and a pause says nothing about speed.
+//
+// The build's wall time ends when its leader exits, not when the last of
+// its processes closes its output. Whatever the build left running
+// afterwards (a daemon, a "timeout … &", a job in a process group of its
+// own) is stopped and reaped, and named in a WarnLeftRunning warning; see
+// BecomeSubreaper. Whether the build was interrupted, timed out or
+// aborted is decided when its leader exits, so a Ctrl-C while jtune
+// cleans up does not spoil a finished build.
 func (r *Runner) Build(ctx context.Context, req tuner.BuildRequest) (tuner.Measurement, error) {
 	var m tuner.Measurement
 	if len(r.Command) == 0 {
@@ -124,12 +146,12 @@ func (r *Runner) Build(ctx context.Context, req tuner.BuildRequest) (tuner.Measu
 	elapsed := func() time.Duration { return clock.Now().Sub(start) }
 	out := newOutput(r.TailBytes, elapsed)
 	argv := CommandLine(r.Command, req.Jobs, req.Load)
-	cmd := r.groupCommand(buildCtx, argv, dc.env)
-	cmd.Stdout, cmd.Stderr = out.writers()
+	stdout, stderr := out.writers()
 	dc.watch()
-	if err := cmd.Start(); err != nil {
+	l, err := r.launch(buildCtx, launchSpec{argv: argv, env: dc.env, stdout: stdout, stderr: stderr, isBuild: true})
+	if err != nil {
 		dc.stopWatch()
-		return m, fmt.Errorf("starting %s: %w", argv[0], err)
+		return m, err
 	}
 	// Besides AbortAfter, a build is stopped early in a distcc failure
 	// cascade, when the master starts to swap, or when its compile lines
@@ -138,25 +160,27 @@ func (r *Runner) Build(ctx context.Context, req tuner.BuildRequest) (tuner.Measu
 	var bound float64
 	why := tuner.StopSlow
 	samples := r.sampleUntilDone(buildCtx, sampling{
-		pgid: cmd.Process.Pid, abortAfter: req.AbortAfter, abort: func() { cancel(errAborted) },
+		pgid: l.process.Pgid, abortAfter: req.AbortAfter, abort: func() { cancel(errAborted) },
 		stopEarly: stopEarly(req, out, &bound, &why), onSample: r.progress(req.Jobs, out, elapsed),
+		track: l.track.scan,
 	})
-	waitErr := cmd.Wait()
+	ps, waitErr := l.wait()
 	m.WallSeconds = elapsed().Seconds()
+	interrupted, cause := ctx.Err() != nil, context.Cause(buildCtx)
 	// The sampler stops first so that it cannot signal the group after
-	// the kill below; it also continues any stragglers it had paused.
+	// the stop below; it also continues any stragglers it had paused.
 	st := samples()
-	// Stragglers that left the build's shell behind would keep compiling
-	// into the next build; the group is gone after this.
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	// Stragglers would keep compiling into the next build: none is left
+	// after this.
+	m.Warnings = append(m.Warnings, r.finish(l)...)
 
-	record(&m, out, dc, cmd.ProcessState)
+	record(&m, out, dc, ps)
 	switch {
-	case ctx.Err() != nil:
+	case interrupted:
 		m.Interrupted = true
-	case errors.Is(context.Cause(buildCtx), errAborted):
+	case errors.Is(cause, errAborted):
 		m.Aborted, m.BoundSeconds, m.StoppedFor = true, bound, why
-	case errors.Is(context.Cause(buildCtx), errTimedOut):
+	case errors.Is(cause, errTimedOut):
 		m.TimedOut = true
 	case waitErr != nil && m.ExitCode == 0 && !errors.Is(waitErr, exec.ErrWaitDelay):
 		return m, fmt.Errorf("waiting for %s: %w", argv[0], waitErr)
@@ -190,13 +214,12 @@ func (r *Runner) getReady(ctx context.Context, env []string) error {
 
 func (r *Runner) prepare(ctx context.Context, env []string) error {
 	stderr := distcc.NewScanner(r.TailBytes)
-	cmd := r.groupCommand(ctx, []string{"sh", "-c", r.Prepare}, env)
-	cmd.Stdout = io.Discard
-	cmd.Stderr = stderr
-	err := cmd.Run()
-	if cmd.Process != nil {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	l, err := r.launch(ctx, launchSpec{argv: []string{"sh", "-c", r.Prepare}, env: env, stdout: io.Discard, stderr: stderr})
+	if err != nil {
+		return &PrepareError{Command: r.Prepare, Err: err}
 	}
+	_, err = l.wait()
+	r.finish(l) // what the prepare step leaves running is stopped too, without a word: it is no build's
 	if err != nil {
 		stderr.Flush()
 		return &PrepareError{Command: r.Prepare, Err: err, Stderr: stderr.Tail()}

@@ -76,9 +76,10 @@ func BuildEnv(base []string, jobs, load int, distccHosts string) []string {
 
 // groupCommand starts argv in a new process group with stdin from
 // /dev/null. Cancelling ctx sends SIGTERM to the whole group (and SIGCONT,
-// since a stopped group ignores SIGTERM); after KillGrace the leader is
-// killed, and Build kills the rest of the group. KillGrace is real time,
-// whatever the Runner's Clock: it gives real processes time to exit.
+// since a stopped group ignores SIGTERM), and SIGKILL after KillGrace;
+// whatever is left once the leader has exited, in the group or out of
+// it, is stopped by Runner.finish. KillGrace is real time, whatever the
+// Runner's Clock: it gives real processes time to exit.
 func (r *Runner) groupCommand(ctx context.Context, argv, env []string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = r.Dir

@@ -21,6 +21,9 @@ type sampling struct {
 	// onSample, when not nil, gets each good sample and whether the build
 	// is paused, for Runner.OnStatus.
 	onSample func(Sample, bool)
+	// track, when not nil, is called before every sample with the time,
+	// to record the build's processes (tracker.scan).
+	track func(now time.Time)
 }
 
 // sampleLoop is the state of one build's sampling goroutine, which alone
@@ -104,6 +107,9 @@ func (l *sampleLoop) run(interval time.Duration) {
 // take reads one sample and acts on it: the thermal guard, the abort
 // timer, the progress report and the early stop.
 func (l *sampleLoop) take() {
+	if l.track != nil {
+		l.track(l.clock.Now())
+	}
 	s, err := l.sampler.Sample(l.ctx)
 	if l.ctx.Err() != nil {
 		return // the build is over; a late sample must not signal the group

@@ -3,8 +3,10 @@ package distcc
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,6 +86,11 @@ type StateWatcher struct {
 	// fails over from a dead host to another is counted once, where the
 	// compile ran.
 	ran map[string]string
+	// running maps a state file's name to the compile ("pid file") it
+	// held when last read; finished holds the compiles whose file then
+	// went away or moved on to another compile.
+	running  map[string]string
+	finished map[string]bool
 }
 
 const statePollEvery = 100 * time.Millisecond
@@ -93,7 +100,8 @@ const statePollEvery = 100 * time.Millisecond
 // before the first client starts.
 func WatchState(distccDir string) *StateWatcher {
 	dir := filepath.Join(distccDir, "state")
-	w := &StateWatcher{dir: dir, stop: make(chan struct{}), done: make(chan struct{}), ran: map[string]string{}}
+	w := &StateWatcher{dir: dir, stop: make(chan struct{}), done: make(chan struct{}), ran: map[string]string{},
+		running: map[string]string{}, finished: map[string]bool{}}
 	_ = os.MkdirAll(dir, 0o755)
 	events := w.inotify()
 	go func() {
@@ -183,9 +191,41 @@ func (w *StateWatcher) read(name string) {
 	if !ok || t.host == "" || (t.phase != phaseCompile && t.phase != phaseReceive) {
 		return
 	}
+	key := fmt.Sprintf("%d %s", t.pid, t.file)
 	w.mu.Lock()
-	w.ran[fmt.Sprintf("%d %s", t.pid, t.file)] = t.host
+	w.ran[key] = t.host
+	if old, ok := w.running[name]; ok && old != key {
+		w.finished[old] = true
+	}
+	w.running[name] = key
 	w.mu.Unlock()
+}
+
+// Finished returns the compiles that distcc's clients have run and
+// finished so far: those seen compiling whose client then removed its
+// state file (distcc does when it exits). It is exact for the compiles it
+// saw; a client that starts and ends between two looks is not seen at
+// all (the watch is driven by inotify, with a scan every 100 ms as a
+// fallback). Safe to call while the watch runs.
+func (w *StateWatcher) Finished() int {
+	w.mu.Lock()
+	running := maps.Clone(w.running)
+	w.mu.Unlock()
+	for name := range running {
+		if _, err := os.Lstat(filepath.Join(w.dir, name)); !errors.Is(err, os.ErrNotExist) {
+			delete(running, name)
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for name, key := range running {
+		// Unless a new compile took the name meanwhile.
+		if w.running[name] == key {
+			w.finished[key] = true
+			delete(w.running, name)
+		}
+	}
+	return len(w.finished)
 }
 
 // Stop ends the watch and returns the compiles seen per host ("localhost"

@@ -127,3 +127,46 @@ func TestPrepareDirIsFreshPerBuild(t *testing.T) {
 		t.Errorf("lock dir after: %q, want only the slot lock", left)
 	}
 }
+
+// TestStateWatcherFinished: a compile counts as finished once its client
+// has removed its state file, or its file name moved on to another
+// compile; a client still compiling, or one never seen compiling, does
+// not count.
+func TestStateWatcherFinished(t *testing.T) {
+	distccDir := t.TempDir()
+	w := WatchState(distccDir)
+	defer w.Stop()
+	dir := filepath.Join(distccDir, "state")
+	write := func(name string, pid uint64, file string, phase int) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), binstate(pid, file, "localhost", phase), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * statePollEvery)
+	}
+	remove := func(name string) {
+		t.Helper()
+		if err := os.Remove(filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("binstate_1", 1, "a.c", phaseCompile)
+	write("binstate_2", 2, "b.c", 2) // connecting: no compile yet
+	write("binstate_3", 3, "c.c", phaseReceive)
+	if n := w.Finished(); n != 0 {
+		t.Errorf("Finished = %d with every client still there, want 0", n)
+	}
+	remove("binstate_1")
+	remove("binstate_2")
+	if n := w.Finished(); n != 1 {
+		t.Errorf("Finished = %d after a.c's client left, want 1 (b.c never compiled)", n)
+	}
+	write("binstate_3", 3, "d.c", phaseCompile) // the same client name, another compile
+	if n := w.Finished(); n != 2 {
+		t.Errorf("Finished = %d after c.c's name moved on to d.c, want 2", n)
+	}
+	remove("binstate_3")
+	if n := w.Finished(); n != 3 {
+		t.Errorf("Finished = %d at the end, want 3", n)
+	}
+}
