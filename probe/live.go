@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jtune/jtune/probe/distcc"
 	"github.com/jtune/jtune/probe/jobserver"
 	"github.com/jtune/jtune/tuner"
 )
@@ -314,7 +315,13 @@ func (l *Live) machine(c *tuner.Counters) {
 	}
 	c.Load, c.TempC, c.HasTemp = l.last.Load1, l.last.TempC, l.last.HasTemp
 	c.SwapGrowthBytes = l.maxSwap - min(l.firstSwap, l.maxSwap)
+	c.MemoryAvailableBytes = l.last.AvailableMemory
 }
+
+// ForgetFailures makes the build's distcc clients try every host again
+// at once, forgetting the hosts that failed (distcc's backoff): after an
+// overload, at a lower N, the build need not wait out the backoff.
+func (l *Live) ForgetFailures() error { return distcc.ForgetFailures(l.dc.dir) }
 
 // Stop stops the build: SIGTERM to its process group (and SIGCONT), then
 // SIGKILL after the Runner's KillGrace. It returns at once; Wait waits for

@@ -59,6 +59,14 @@ type LiveBuild interface {
 	Advance(ctx context.Context, d time.Duration) (Counters, error)
 }
 
+// FailureForgetter is what a LiveBuild may do besides: forget the hosts
+// that failed, so that distcc tries them again at once (its backoff, 60 s
+// by default, otherwise carries an overload's cascade of failures over to
+// the lower N the tuner goes to).
+type FailureForgetter interface {
+	ForgetFailures() error
+}
+
 // Window is a stretch of the build at one N.
 type Window struct {
 	Jobs         int     `json:"jobs"`
@@ -171,11 +179,6 @@ const (
 // together, and a master with too little memory for them all kills one.
 const rampStep = 1.3
 
-// memoryHeadroom is the share of the memory available when the build
-// began that N is never raised into: what a job needs is estimated from
-// the memory the running jobs take, and the estimate is rough.
-const memoryHeadroom = 0.0
-
 // RunOnline steers b, which runs at start jobs (normally OnlineStart),
 // until it ends or ctx is cancelled, and recommends an N from the windows
 // it measured. It never breaks the build on purpose: N is raised in steps
@@ -229,6 +232,8 @@ type onlineRun struct {
 	memory0      uint64  // the memory available at the first reading
 	perJob       float64 // the most memory a running job took, in bytes
 	recoverUntil float64 // distcc's backoff after an overload lasts until then
+	raisedAt     float64 // when the ramp last raised N
+	rampFailures int     // the failures when the ramp last looked
 }
 
 // observe takes one reading of the build.
@@ -275,6 +280,7 @@ func (o *onlineRun) observe(c Counters) error {
 		// Failures that grew with N without a burst: overload all the same.
 		o.close(c, fmt.Sprintf("%d distcc failures, against %d at the failure rate of a lower N", f, want))
 		o.res.Windows[len(o.res.Windows)-1].Cause = CauseOverload
+		return o.backOff(c)
 	default:
 		o.close(c, "")
 	}
@@ -291,23 +297,39 @@ func (o *onlineRun) ramp(c Counters) error {
 		o.settleTo = c.Completed + c.InFlight
 		return nil
 	}
-	if !c.Saturated || c.Failures > o.last.Failures {
+	// The first failures end the ramp: the windows judge whether they
+	// are overload.
+	if c.Failures > o.rampFailures && o.raisedAt > 0 {
+		o.ramping = false
+		o.settleTo = c.Completed + c.InFlight
 		return nil
 	}
+	o.rampFailures = c.Failures
+	// A step waits for rampTicks readings at the N before: distcc's
+	// first refusals come a moment after the jobs that cause them.
+	if !c.Saturated || c.Seconds-o.raisedAt < float64(rampTicks)*o.s.Tick.Seconds() {
+		return nil
+	}
+	o.raisedAt = c.Seconds
 	return o.set(c, min(target, max(o.jobs+1, int(math.Ceil(float64(o.jobs)*rampStep)))))
 }
 
+// rampTicks is how many readings the ramp stays at each N.
+const rampTicks = 2
+
 // memoryCap is the most jobs the master's memory takes all at once, as a
 // build does at its start, when make starts every job and each one
-// preprocesses on the master: the memory the build began with, less a
-// headroom, over the most a running job has taken. It is math.MaxInt while
-// that is unknown. It bounds the search, and so the recommendation.
+// preprocesses on the master: the memory the build began with, and as
+// much swap as a whole build may take before it counts as overloaded
+// (swapOverload), over the most a running job has taken. It is
+// math.MaxInt while that is unknown. It bounds the search, and so the
+// recommendation.
 func (o *onlineRun) memoryCap(c Counters) int {
 	if o.memory0 == 0 || c.MemoryAvailableBytes >= o.memory0 || c.InFlight == 0 {
 		return o.sp.MemoryCap
 	}
 	o.perJob = max(o.perJob, float64(o.memory0-c.MemoryAvailableBytes)/float64(c.InFlight))
-	return max(1, int(math.Floor((1-memoryHeadroom)*float64(o.memory0)/o.perJob)))
+	return max(1, int(math.Floor((float64(o.memory0)+swapOverload)/o.perJob)))
 }
 
 // guard judges the build at this reading: the reason to lower N now, and
@@ -361,7 +383,22 @@ func (o *onlineRun) lower(c Counters, reason string, caps bool) error {
 	if caps {
 		w.Cause = CauseOverload
 	}
-	return o.set(c, BackOff(o.res.Windows, o.sp, o.jobs))
+	return o.backOff(c)
+}
+
+// backOff goes at once to the N that BackOff gives for the window just
+// closed, and, when distcc failed, lets the build forget the failed hosts.
+func (o *onlineRun) backOff(c Counters) error {
+	if err := o.set(c, BackOff(o.res.Windows, o.sp, o.jobs)); err != nil {
+		return err
+	}
+	if f, ok := o.b.(FailureForgetter); ok && c.Failures > o.at.Failures {
+		if err := f.ForgetFailures(); err == nil {
+			// The cascade ends at once: only a short settling time.
+			o.recoverUntil = c.Seconds + float64(rampTicks)*o.s.Tick.Seconds()
+		}
+	}
+	return nil
 }
 
 // long reports whether the window has lasted long enough to compare its N:

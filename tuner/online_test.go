@@ -109,3 +109,81 @@ func TestRunOnlineFindsThePeak(t *testing.T) {
 		}
 	}
 }
+
+// memoryCurve is liveCurve with a master whose memory each job takes
+// mib of, and which records ForgetFailures.
+type memoryCurve struct {
+	liveCurve
+	mib, total float64 // per job and available at the start, in MiB
+	forgot     int
+	most       int // the most jobs it ran at once
+}
+
+func (m *memoryCurve) SetJobs(n int) error {
+	m.most = max(m.most, n)
+	return m.liveCurve.SetJobs(n)
+}
+
+func (m *memoryCurve) Advance(ctx context.Context, d time.Duration) (Counters, error) {
+	c, err := m.liveCurve.Advance(ctx, d)
+	used := m.mib * float64(m.jobs)
+	c.MemoryAvailableBytes = uint64(max(1, m.total-used) * (1 << 20))
+	if used > m.total {
+		c.SwapGrowthBytes = uint64((used - m.total) * (1 << 20))
+	}
+	return c, err
+}
+
+func (m *memoryCurve) ForgetFailures() error {
+	m.forgot++
+	m.failures = 0 // a fresh start for distcc: the cascade ends
+	return nil
+}
+
+// TestRunOnlineRampsWithinMemory: the build starts at the bottom of the
+// range and N rises in steps, never past what the master's memory holds
+// for all jobs at once, although the curve keeps falling beyond.
+func TestRunOnlineRampsWithinMemory(t *testing.T) {
+	m := &memoryCurve{liveCurve: liveCurve{rate: func(n int) float64 { return float64(n) }, units: 3000, head: 5, tail: 20,
+		noise: 0.02, rng: rand.New(rand.NewPCG(1, 1))}, mib: 100, total: 1600}
+	s := OnlineSettings{FormulaJobs: 41, Min: 2, Max: 80}
+	start := OnlineStart(s.withDefaults().space())
+	res, err := RunOnline(context.Background(), m, s, start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1600 MiB and 64 MiB of swap hold 16 jobs of 100 MiB.
+	if start != 2 || m.most > 16 {
+		t.Errorf("started at -j%d and ran up to -j%d, want -j2 and at most -j16", start, m.most)
+	}
+	if res.Recommended == nil || res.Recommended.Jobs > 16 || res.Recommended.Jobs < 12 {
+		t.Errorf("recommended %+v, want -j12..-j16", res.Recommended)
+	}
+}
+
+// TestRunOnlineForgetsFailuresAfterAnOverload: a failure burst caps N, and
+// the build's distcc forgets the hosts that failed, so the lower N is
+// measured at once instead of after distcc's backoff.
+func TestRunOnlineForgetsFailuresAfterAnOverload(t *testing.T) {
+	m := &memoryCurve{liveCurve: liveCurve{rate: func(n int) float64 { return float64(n) }, units: 3000, head: 5, tail: 20, wall: 14,
+		noise: 0.02, rng: rand.New(rand.NewPCG(1, 1))}}
+	res, err := RunOnline(context.Background(), m, OnlineSettings{FormulaJobs: 41, Min: 2, Max: 80}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.forgot == 0 {
+		t.Error("the build never forgot its failures")
+	}
+	if res.Recommended == nil || res.Recommended.Jobs > 14 {
+		t.Errorf("recommended %+v, above the wall at 14", res.Recommended)
+	}
+	overloads := 0
+	for _, w := range res.Windows {
+		if w.Cause == CauseOverload {
+			overloads++
+		}
+	}
+	if overloads == 0 || overloads > 4 {
+		t.Errorf("%d overloaded windows, want a few: %+v", overloads, res.Windows)
+	}
+}

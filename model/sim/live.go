@@ -250,3 +250,19 @@ func (b *LiveBuild) loadIntegral() float64 {
 	m := &b.s.queues[qMaster]
 	return b.t0 + m.load + float64(len(m.h))*math.Max(end-b.t0-m.last, 0) + tail
 }
+
+// ForgetFailures ends the backoff of every host at once, as removing
+// distcc's backoff files does: jobs go to every host again.
+func (b *LiveBuild) ForgetFailures() error {
+	for i := range b.s.hosts {
+		h := &b.s.hosts[i]
+		if !h.in {
+			h.disliked = 0
+			b.s.admit(i)
+		}
+	}
+	if b.s.nwait > 0 {
+		b.s.ensurePoll(b.t - b.t0)
+	}
+	return nil
+}

@@ -49,6 +49,12 @@ func PrepareDir(env []string) (newEnv []string, dir string, cleanup func(), err 
 	return newEnv, dir, func() { os.RemoveAll(dir) }, nil
 }
 
+// ForgetFailures removes distcc's backoff timefiles from the DISTCC_DIR
+// dir, so that its clients try every host again at once, as after a
+// fresh start: a running build's way out of a failure cascade once it
+// runs fewer jobs.
+func ForgetFailures(dir string) error { return clearBackoff(dir) }
+
 // clearBackoff removes distcc's backoff timefiles from dir/lock, so a
 // host that failed in an earlier build is tried again from the start.
 func clearBackoff(dir string) error {
