@@ -328,7 +328,14 @@ func (o *onlineRun) memoryCap(c Counters) int {
 	if o.memory0 == 0 || c.MemoryAvailableBytes >= o.memory0 || c.InFlight == 0 {
 		return o.sp.MemoryCap
 	}
-	o.perJob = max(o.perJob, float64(o.memory0-c.MemoryAvailableBytes)/float64(c.InFlight))
+	used := float64(o.memory0 - c.MemoryAvailableBytes)
+	o.perJob = max(o.perJob, used/float64(c.InFlight))
+	// Jobs just started preprocess on the master, where those started
+	// earlier may already compile on the farm: what the jobs that joined
+	// since the last reading added is the closer measure.
+	if prev := o.last.MemoryAvailableBytes; prev > 0 && c.InFlight > o.last.InFlight && prev > c.MemoryAvailableBytes {
+		o.perJob = max(o.perJob, float64(prev-c.MemoryAvailableBytes)/float64(c.InFlight-o.last.InFlight))
+	}
 	return max(1, int(math.Floor((float64(o.memory0)+swapOverload)/o.perJob)))
 }
 

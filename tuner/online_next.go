@@ -123,15 +123,32 @@ func NextOnline(ws []Window, sp OnlineSpace) int {
 		up = best + max(1, int(math.Round(goldenFraction*float64(o.capAt-best))))
 	}
 	down := max(sp.Min, int(math.Floor(float64(best)/onlineStep)))
+	slower := func(n int) bool {
+		v, _ := o.value(n)
+		return v > bestT*(1+2*noise)
+	}
+	// On a plateau a step up is no faster, but no slower either: the
+	// climb goes on from the highest N while that is within the noise of
+	// the best, so that it finds where the plateau begins.
+	highest := 0
+	for n := range o.times {
+		highest = max(highest, n)
+	}
+	if highest > best && !slower(highest) {
+		if next := min(top, int(math.Ceil(float64(highest)*onlineStep))); next > highest {
+			if o.capAt != math.MaxInt && next >= o.capAt-1 && o.capAt-highest > 2 {
+				next = highest + max(1, int(math.Round(goldenFraction*float64(o.capAt-highest))))
+			}
+			if _, known := o.value(next); !known {
+				return next
+			}
+		}
+	}
 	switch {
 	case above == 0 && up > best && o.capAt > best+1:
 		return up
 	case below == 0 && down < best && (above != 0 || up <= best):
 		return down
-	}
-	slower := func(n int) bool {
-		v, _ := o.value(n)
-		return v > bestT*(1+2*noise)
 	}
 	// The wider gap first: a kink (the master saturating, a failure wall)
 	// hides in a wide gap, and the peak is nearer the slower side's
