@@ -48,6 +48,31 @@ func CommandLine(args []string, jobs, load int) []string {
 	return out
 }
 
+// OwnJobs returns the -j (or --jobs) that a command sets itself where
+// CommandLine appends jtune's -jN to it: make, gmake or ninja without a
+// {N}. The appended one wins, which a user who wrote -j4 should be told.
+func OwnJobs(command []string) (string, bool) {
+	for _, a := range command {
+		if strings.Contains(a, "{N}") {
+			return "", false
+		}
+	}
+	args := command
+	if len(args) > 1 && (filepath.Base(args[0]) == "pump" || filepath.Base(args[0]) == "distcc-pump") {
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		return "", false
+	}
+	switch filepath.Base(args[0]) {
+	case "make", "gmake":
+		return jobsArg("make", args[1:])
+	case "ninja":
+		return jobsArg("ninja", args[1:])
+	}
+	return "", false
+}
+
 // BuildEnv returns base with the variables that carry N to the build set,
 // replacing any earlier values, so emerge and scripts see the same N.
 func BuildEnv(base []string, jobs, load int, distccHosts string) []string {

@@ -235,6 +235,9 @@ func (l *Live) Plan() OnlinePlan { return l.plan }
 // Process returns the build's process, as Runner.OnStart got it.
 func (l *Live) Process() BuildProcess { return l.proc.process }
 
+// Jobs is the number of jobs the build runs at: the last SetJobs.
+func (l *Live) Jobs() int { return l.srv.Jobs() }
+
 // SetJobs sets the number of jobs, n in [1, jobserver.MaxJobs]: at once
 // when raising, as running jobs end when lowering. Once the build has
 // ended it does nothing.

@@ -92,3 +92,24 @@ echo "cc -o prog f0.o f1.o"
 		t.Errorf("the counter took output from the scanner: tail %q", m.StderrTail)
 	}
 }
+
+func TestOwnJobs(t *testing.T) {
+	tests := []struct {
+		command []string
+		want    string
+	}{
+		{[]string{"make", "-j4"}, "-j4"},
+		{[]string{"make", "-C", "dir", "--jobs=8", "all"}, "--jobs=8"},
+		{[]string{"pump", "make", "-kj3"}, "-kj3"},
+		{[]string{"ninja", "-C", "build", "-j", "6"}, "-j"},
+		{[]string{"make", "-j{N}"}, ""}, // jtune fills it in
+		{[]string{"make", "CC=distcc gcc"}, ""},
+		{[]string{"sh", "-c", "make -j4"}, ""}, // jtune appends nothing there
+	}
+	for _, tt := range tests {
+		got, _ := OwnJobs(tt.command)
+		if got != tt.want {
+			t.Errorf("OwnJobs(%q) = %q, want %q", tt.command, got, tt.want)
+		}
+	}
+}

@@ -234,11 +234,24 @@ type onlineRun struct {
 	recoverUntil float64 // distcc's backoff after an overload lasts until then
 	raisedAt     float64 // when the ramp last raised N
 	rampFailures int     // the failures when the ramp last looked
+	closed       bool    // a window closed at this reading: tell OnWindow
 }
 
-// observe takes one reading of the build.
+// observe takes one reading of the build, and tells OnWindow of a window
+// that closed, with the N the build goes on at.
 func (o *onlineRun) observe(c Counters) error {
-	defer func() { o.last = c }()
+	err := o.look(c)
+	o.last = c
+	if o.closed && o.s.OnWindow != nil {
+		o.closed = false
+		_ = o.s.OnWindow(o.res.Windows, o.jobs) // the state file is saved again at the end
+	}
+	return err
+}
+
+// look judges one reading: a guard that fires, the ramp, a window that
+// opens or closes.
+func (o *onlineRun) look(c Counters) error {
 	if o.memory0 == 0 {
 		o.memory0 = c.MemoryAvailableBytes
 	}
@@ -441,9 +454,7 @@ func (o *onlineRun) close(c Counters, reason string) {
 	}
 	o.res.Windows = append(o.res.Windows, w)
 	o.open = false
-	if o.s.OnWindow != nil {
-		_ = o.s.OnWindow(o.res.Windows, o.jobs) // the state file is saved again at the end
-	}
+	o.closed = true
 }
 
 // next chooses the N of the next window.

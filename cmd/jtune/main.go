@@ -18,6 +18,8 @@ import (
 	"os"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/jtune/jtune/probe"
 )
 
 // version is set at link time with -ldflags "-X main.version=..."; when
@@ -57,6 +59,9 @@ func jtuneVersion() string {
 }
 
 func main() {
+	// Builds' orphans come back to jtune, which stops what a build left
+	// running; without it, jtune still finds them by the build's mark.
+	_ = probe.BecomeSubreaper()
 	err := run(os.Args[1:], os.Stdout, os.Stderr)
 	os.Exit(exitCode(err, os.Stderr))
 }
@@ -160,12 +165,16 @@ func exitCode(err error, stderr io.Writer) int {
 	var usage usageError
 	var critical criticalError
 	var interrupted interruptedError
+	var failed buildFailedError
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return exitOK
 	case errors.As(err, &interrupted):
 		fmt.Fprintf(stderr, "jtune: %v\n", err)
 		return 128 + int(interrupted.sig)
+	case errors.As(err, &failed):
+		fmt.Fprintf(stderr, "jtune: %v\n", err)
+		return failed.exitStatus()
 	case errors.As(err, &critical):
 		fmt.Fprintf(stderr, "jtune: %v\n", err)
 		return exitCritical

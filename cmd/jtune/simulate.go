@@ -263,12 +263,13 @@ func simulateOnline(farm sim.Farm, o simOptions, n0 int, rng tuner.Range, stdout
 		noise = farm.Noise.RelativeSD
 	}
 	n0 = rng.Clamp(n0)
-	start := tuner.OnlineStart(tuner.OnlineSpace{Min: rng.Min, Max: rng.Max, Start: n0})
+	sp := tuner.OnlineSpace{Min: rng.Min, Max: rng.Max, Start: n0}
 	res, err := sim.TuneOnline(context.Background(), farm, noise, rand.New(rand.NewPCG(o.seed, 0x0411e)), n0, rng)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "one build from -j%d (half the formula's N0 = %d, in %s), speed drifting by %.1f%%\n\n", start, n0, rng, 100*noise)
+	fmt.Fprintf(stdout, "one build from -j%d, ramping to -j%d (half the formula's N0 = %d), in %s; speed drifting by %.1f%%\n\n",
+		tuner.OnlineStart(sp), tuner.OnlineTarget(sp), n0, rng, 100*noise)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "N\tstart s\tseconds\tjobs\tjobs/s\tfailures\tfair\t")
 	for _, w := range res.Windows {

@@ -51,6 +51,7 @@ type tuneOptions struct {
 	timeBudget     time.Duration
 	json           bool
 	plot           string
+	online         bool
 	quiet          bool
 	noColor        bool
 	version        bool
@@ -58,6 +59,7 @@ type tuneOptions struct {
 
 	command []string
 	changed func(flag string) bool // the flag was given on the command line
+	plan    probe.OnlinePlan       // with --online: how the command runs under jtune's jobserver
 }
 
 func newTuneFlags(o *tuneOptions, stderr io.Writer) *pflag.FlagSet {
@@ -85,6 +87,7 @@ func newTuneFlags(o *tuneOptions, stderr io.Writer) *pflag.FlagSet {
 	fs.BoolVar(&o.resume, "resume", false, "continue the session in --state after a crash, power loss or Ctrl-C, without building again what finished")
 	fs.DurationVar(&o.timeBudget, "time-budget", 0, "start no build that would not finish within `DURATION` of this run, e.g. 8h (default: no limit)")
 	o.makeConfFlags.add(fs)
+	fs.BoolVar(&o.online, "online", false, "tune within one build: jtune is make's jobserver and moves N while the build runs (make 4.3 and later, ninja 1.13 and later, emerge with make 4.4 and later)")
 	fs.BoolVar(&o.json, "json", false, "print the final report as JSON on stdout")
 	fs.StringVar(&o.plot, "plot", "", "draw build time against N into `FILE`, .png or .svg")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print no progress on stderr")
@@ -140,6 +143,9 @@ func runTune(args []string, stdout, stderr io.Writer) error {
 	// Before anything is checked on the network or touched on disk: a
 	// session that cannot start must leave everything as it was.
 	if err := checkCommand(o.command); err != nil {
+		return err
+	}
+	if err := checkOnline(&o); err != nil {
 		return err
 	}
 	if err := checkOutputs("--state", o.state, "--plot", o.plot); err != nil {
@@ -209,6 +215,12 @@ func (o *tuneOptions) validate(fs *pflag.FlagSet) error {
 		return usagef("--tolerance %g must be in [0, 1)", o.tolerance)
 	case o.sampleInterval <= 0:
 		return usagef("--sample-interval %s must be positive", o.sampleInterval)
+	case o.online && o.prepare != "":
+		return usagef("--prepare runs before every build, and --online runs one: run %q before jtune", o.prepare)
+	case o.online && o.resume:
+		return usagef("--resume continues builds that were cut short; an --online session is one build: run it again")
+	case o.online && o.timeout > 0:
+		return usagef("--timeout stops a build jtune runs to measure; with --online the build is yours: leave it out")
 	case o.state == "":
 		return usagef("--state must name a file")
 	case o.maxTemp < 0:
@@ -274,11 +286,15 @@ func newRecord(o tuneOptions, f farm.Farm, localCPUs int) (*session.Record, erro
 			unreachable = append(unreachable, session.Unreachable{Name: h.Name, Port: h.Port, Error: err.Error()})
 		}
 	}
+	var online *session.Online
+	if o.online {
+		online = &session.Online{Jobserver: o.plan.Form.String(), Client: o.plan.Client.Program + " " + o.plan.Client.Version.String()}
+	}
 	return session.New(session.Record{
-		Command: o.command, HostsSpec: f.Hosts.String(), HostsSource: f.Source, Hosts: f.Hosts.Hosts, Unreachable: unreachable,
+		Online: online, Command: o.command, HostsSpec: f.Hosts.String(), HostsSource: f.Source, Hosts: f.Hosts.Hosts, Unreachable: unreachable,
 		SlotSum: f.SlotSum(), FormulaJobs: n0, Formula: formula.Text, StartJobs: rng.Clamp(n0), Load: o.load,
 		Settings: session.Settings{
-			Strategy: o.strategy, MinJobs: rng.Min, MaxJobs: rng.Max, Budget: o.budget,
+			Strategy: strategyOf(o), MinJobs: rng.Min, MaxJobs: rng.Max, Budget: o.budget,
 			Tolerance: o.tolerance, MaxLoad: o.maxLoad, TimeoutSeconds: o.timeout.Seconds(), EarlyAbort: !o.noEarlyAbort,
 			Prepare: o.prepare, LocalCPUs: localCPUs,
 		},
@@ -385,77 +401,158 @@ func pumpProgram() string {
 	return "pump" // the error then names the upstream name
 }
 
+// tuneRun is a tuning session under way: what the command line asked,
+// the farm, the session's record and state file, and where progress goes.
+// Offline sessions (several builds) and online ones (one build, steered)
+// share it.
+type tuneRun struct {
+	o              tuneOptions
+	f              farm.Farm
+	sigs           *interrupt.Signals
+	rec            *session.Record
+	out            *ui.Console
+	store          *session.Store
+	stdout, stderr io.Writer
+	announced      bool // the backup of the earlier state file was named
+}
+
 // tune runs the session: the builds, the report on stdout, the plot and
 // make.conf.
 func tune(sigs *interrupt.Signals, o tuneOptions, f farm.Farm, hostWarnings []tuner.Warning, stdout, stderr io.Writer) error {
-	ctx := sigs.Ctx
-	rec, err := newRecord(o, f, runtime.NumCPU())
-	if err != nil {
-		return err
-	}
-	out := ui.New(stderr, o.quiet, o.noColor)
-	warn := func(ws ...tuner.Warning) {
-		for _, w := range ws {
-			n := len(rec.Warnings)
-			if rec.Warn(w); len(rec.Warnings) > n {
-				out.Warn(w)
-			}
-		}
-	}
-	warn(hostWarnings...)
-	warn(f.Warnings()...)
-	warn(makeConfWarnings(o.path, o.write, len(f.Live().Hosts) > 0)...)
-	// The live display measures the first build against a full build of
-	// the session the state file holds now, when that was the same command.
+	t := &tuneRun{o: o, f: f, sigs: sigs, stdout: stdout, stderr: stderr, out: ui.New(stderr, o.quiet, o.noColor || o.online)}
 	refLines := session.EarlierCompileLines(o.state, o.command)
-	store, err := openSession(&o, rec)
+	if err := t.start(hostWarnings); err != nil {
+		return err
+	}
+	defer t.store.Close()
+	var err error
+	if t.o.online {
+		err = t.online()
+	} else {
+		t.out.EarlierLines(refLines)
+		err = t.offline()
+	}
+	if sig, ok := sigs.Received(); ok && (err == nil || errors.Is(err, tuner.ErrInterrupted)) {
+		return interruptedError{sig}
+	}
+	return err
+}
+
+// start makes the session's record, warns about what is known before any
+// build, takes the state file and stops a build that a jtune which died
+// left running.
+func (t *tuneRun) start(hostWarnings []tuner.Warning) error {
+	rec, err := newRecord(t.o, t.f, runtime.NumCPU())
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	out.Header(rec, f.Hosts.String())
-	if rec.StartJobs != rec.FormulaJobs {
-		out.Printf("jtune: N0 = %d lies outside %s: the search starts at -j%d\n", rec.FormulaJobs, rec.Range(), rec.StartJobs)
+	t.rec = rec
+	t.warn(hostWarnings...)
+	t.warn(t.f.Warnings()...)
+	t.warn(makeConfWarnings(t.o.path, t.o.write, len(t.f.Live().Hosts) > 0)...)
+	if own, ok := probe.OwnJobs(t.o.command); ok && !t.o.online {
+		t.warn(tuner.Warning{Kind: warnOwnJobs, Subject: own,
+			Message: fmt.Sprintf("the command's own %s is overridden by the -jN jtune appends to every build", own)})
 	}
-	if o.resume {
-		out.Printf("jtune: resuming %s: %s done\n", o.state, builds(rec.Builds()))
-	}
-	runner := newRunner(o, f)
-	guardWarning, err := thermalGuard(ctx, o, runner, out)
-	if err != nil {
+	if t.store, err = openSession(&t.o, rec); err != nil {
 		return err
 	}
-	if guardWarning != nil {
-		warn(*guardWarning)
+	var stale probe.BuildProcess
+	if t.store.StaleBuild(&stale) {
+		if stopped, err := probe.StopStale(stale); stopped {
+			t.out.Printf("jtune: stopped the build (process group %d) that a jtune which died left running\n", stale.Pgid)
+		} else if err != nil {
+			t.out.Printf("jtune: could not stop the build a jtune which died left running (process group %d): %v\n", stale.Pgid, err)
+		}
+		_ = t.store.RunningBuild(nil)
 	}
-	out.EarlierLines(refLines)
-	runner.OnStatus = out.Status
-	defer out.StopLive()
-	announced := false
-	save := func() error {
-		if !o.resume && !rec.Started() {
-			return nil // nothing worth keeping yet: leave an earlier session's file alone
+	t.out.Header(rec, t.f.Hosts.String())
+	if rec.StartJobs != rec.FormulaJobs && !t.o.online {
+		t.out.Printf("jtune: N0 = %d lies outside %s: the search starts at -j%d\n", rec.FormulaJobs, rec.Range(), rec.StartJobs)
+	}
+	if t.o.resume {
+		t.out.Printf("jtune: resuming %s: %s done\n", t.o.state, builds(rec.Builds()))
+	}
+	return nil
+}
+
+// warnOwnJobs is the kind of warning that the command sets its own -j.
+const warnOwnJobs tuner.WarningKind = "command_sets_jobs"
+
+// warn adds warnings to the record and shows the new ones.
+func (t *tuneRun) warn(ws ...tuner.Warning) {
+	for _, w := range ws {
+		n := len(t.rec.Warnings)
+		if t.rec.Warn(w); len(t.rec.Warnings) > n {
+			t.out.Warn(w)
 		}
-		if err := store.Save(rec); err != nil {
-			return err
-		}
-		if b := store.Backup(); b != "" && !announced {
-			out.Printf("jtune: the earlier state file was kept as %s\n", b)
-			announced = true
-		}
+	}
+}
+
+// save writes the record, once the session has begun in earnest: until
+// then an earlier session's file is left alone.
+func (t *tuneRun) save() error {
+	if !t.o.resume && !t.rec.Started() && t.rec.Online == nil {
 		return nil
 	}
-	res, runErr := tuner.Run(ctx, runner, tuner.Settings{
+	if err := t.store.Save(t.rec); err != nil {
+		return err
+	}
+	if b := t.store.Backup(); b != "" && !t.announced {
+		t.out.Printf("jtune: the earlier state file was kept as %s\n", b)
+		t.announced = true
+	}
+	return nil
+}
+
+// runner is the probe that runs the real builds, with the thermal guard,
+// the kill that the second Ctrl-C demands, and the running build recorded
+// in the lock file for a jtune that resumes after this one died.
+func (t *tuneRun) runner() (*probe.Runner, error) {
+	o := t.o
+	// distcc gets the list exactly as the user wrote it.
+	distccHosts := ""
+	if o.set {
+		distccHosts = strings.TrimSpace(o.hosts)
+	}
+	r := &probe.Runner{
+		Command: o.command, Prepare: o.prepare, Timeout: o.timeout,
+		SampleInterval: o.sampleInterval, DistccHosts: distccHosts,
+		Sampler: probe.SystemSampler{Sensor: o.sensor},
+		Kill:    t.sigs.Insist,
+		OnStart: func(bp probe.BuildProcess) { _ = t.store.RunningBuild(bp) },
+	}
+	guardWarning, err := thermalGuard(t.sigs.Ctx, o, r, t.out)
+	if err != nil {
+		return nil, err
+	}
+	if guardWarning != nil {
+		t.warn(*guardWarning)
+	}
+	return r, nil
+}
+
+// offline runs builds at different N until the search has its answer.
+func (t *tuneRun) offline() error {
+	runner, err := t.runner()
+	if err != nil {
+		return err
+	}
+	runner.OnStatus = t.out.Status
+	defer t.out.StopLive()
+	rec := t.rec
+	res, runErr := tuner.Run(t.sigs.Ctx, runner, tuner.Settings{
 		FormulaJobs: rec.StartJobs, Min: rec.Settings.MinJobs, Max: rec.Settings.MaxJobs, Load: rec.Load,
 		Budget: rec.Settings.Budget, Strategy: tuner.Strategy(rec.Settings.Strategy), Tolerance: rec.Settings.Tolerance,
-		MaxLoad: o.maxLoad, NoEarlyAbort: o.noEarlyAbort, Prior: rec.Trials, TimeBudget: o.timeBudget,
-		OnStart: func(jobs, index int, a *tuner.Analysis) { out.BuildStart(jobs, index, rec.Settings.Budget, a) },
+		MaxLoad: t.o.maxLoad, NoEarlyAbort: t.o.noEarlyAbort, Prior: rec.Trials, TimeBudget: t.o.timeBudget,
+		OnStart: func(jobs, index int, a *tuner.Analysis) { t.out.BuildStart(jobs, index, rec.Settings.Budget, a) },
 		// Save first, then print: the state file is the record, and a
 		// print can fail.
 		OnTrial: func(trials []tuner.Trial) error {
+			_ = t.store.RunningBuild(nil)
 			rec.Trials = trials
-			err := save()
-			out.BuildDone(trials)
+			err := t.save()
+			t.out.BuildDone(trials)
 			return err
 		},
 	})
@@ -463,33 +560,16 @@ func tune(sigs *interrupt.Signals, o tuneOptions, f farm.Farm, hostWarnings []tu
 		return runErr
 	}
 	rec.Finish(res)
-	if err := save(); err != nil && runErr == nil {
+	if err := t.save(); err != nil && runErr == nil {
 		runErr = err
 	}
-	err = report(o, rec, res, runErr, out, stdout, stderr)
-	if sig, ok := sigs.Received(); ok && (err == nil || errors.Is(err, tuner.ErrInterrupted)) {
-		return interruptedError{sig}
-	}
-	return err
+	return t.report(res.Analysis, runErr)
 }
 
-// newRunner is the probe that runs the real builds.
-func newRunner(o tuneOptions, f farm.Farm) *probe.Runner {
-	// distcc gets the list exactly as the user wrote it.
-	distccHosts := ""
-	if o.set {
-		distccHosts = strings.TrimSpace(o.hosts)
-	}
-	return &probe.Runner{
-		Command: o.command, Prepare: o.prepare, Timeout: o.timeout,
-		SampleInterval: o.sampleInterval, DistccHosts: distccHosts,
-		Sampler: probe.SystemSampler{Sensor: o.sensor},
-	}
-}
-
-// report ends the session: the report on stdout (and its summary on
-// stderr), the plot, and make.conf.
-func report(o tuneOptions, rec *session.Record, res *tuner.Result, runErr error, out *ui.Console, stdout, stderr io.Writer) error {
+// report ends the session: the report on stdout (and a line on stderr),
+// the plot, and make.conf.
+func (t *tuneRun) report(a *tuner.Analysis, runErr error) error {
+	o, rec, out := t.o, t.rec, t.out
 	var broken *tuner.BrokenCommandError
 	switch {
 	case errors.As(runErr, &broken):
@@ -500,20 +580,20 @@ func report(o tuneOptions, rec *session.Record, res *tuner.Result, runErr error,
 	case runErr != nil && !errors.Is(runErr, tuner.ErrInterrupted):
 		return runErr
 	}
-	if !sameFile(stdout, stderr) {
+	if !sameFile(t.stdout, t.stderr) {
 		out.SessionEnd(rec)
 	}
 	var err error
 	if o.json {
-		err = render.JSON(stdout, rec)
+		err = render.JSON(t.stdout, rec)
 	} else {
-		err = render.Text(stdout, rec, ui.ReportStyle(stdout, o.noColor))
+		err = render.Text(t.stdout, rec, ui.ReportStyle(t.stdout, o.noColor))
 	}
 	if err != nil {
 		return err
 	}
 	if o.plot != "" {
-		if err := render.Plot(o.plot, rec, res.Analysis); err != nil {
+		if err := render.Plot(o.plot, rec, a); err != nil {
 			return fmt.Errorf("--plot %w", err)
 		}
 		out.Printf("jtune: plot written to %s\n", o.plot)
@@ -527,7 +607,7 @@ func report(o tuneOptions, rec *session.Record, res *tuner.Result, runErr error,
 	if o.write != "" {
 		// The report went to stdout; the diff goes to stderr so --json
 		// output stays one JSON object.
-		return writeMakeConf(o.write, rec.MakeOpts, o.diff, stderr, stderr)
+		return writeMakeConf(o.write, rec.MakeOpts, o.diff, t.stderr, t.stderr)
 	}
 	return nil
 }
@@ -603,4 +683,13 @@ func unwrapPath(err error) error {
 		return fmt.Errorf("directory %s: %w", filepath.Dir(pe.Path), pe.Err)
 	}
 	return err
+}
+
+// strategyOf is the search the record names: online, or the offline
+// strategy.
+func strategyOf(o tuneOptions) string {
+	if o.online {
+		return session.StrategyOnline
+	}
+	return o.strategy
 }

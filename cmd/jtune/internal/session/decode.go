@@ -167,7 +167,7 @@ func (r *Record) Validate() error {
 		return fmt.Errorf(`"start_jobs" %d is outside the range %v`, r.StartJobs, r.Range())
 	case r.Load < 0:
 		return fmt.Errorf(`"load" is %d; it must not be negative`, r.Load)
-	case r.Outcome != OutcomeRunning && !slices.Contains(outcomes, tuner.Outcome(r.Outcome)):
+	case r.Outcome != OutcomeRunning && r.Outcome != OutcomeBuildFailed && !slices.Contains(outcomes, tuner.Outcome(r.Outcome)):
 		return fmt.Errorf(`"outcome" %q isn't one of %s or %v`, r.Outcome, OutcomeRunning, outcomes)
 	}
 	for i, t := range r.Trials {
@@ -195,7 +195,10 @@ func (r *Record) Validate() error {
 	return nil
 }
 
-func validStrategy(s string) bool { _, err := tuner.NextFor(tuner.Strategy(s)); return err == nil }
+func validStrategy(s string) bool {
+	_, err := tuner.NextFor(tuner.Strategy(s))
+	return err == nil || s == StrategyOnline
+}
 
 func validTrial(t tuner.Trial) error {
 	seconds := map[string]float64{"wall_seconds": t.WallSeconds, "user_seconds": t.UserSeconds, "sys_seconds": t.SysSeconds,

@@ -26,6 +26,13 @@ const Version = 2
 // process died): its file is rewritten after every build.
 const OutcomeRunning = "running"
 
+// OutcomeBuildFailed is the outcome of an online session whose one build
+// failed: the windows before the failure still count.
+const OutcomeBuildFailed = "build_failed"
+
+// StrategyOnline is the strategy an online session records.
+const StrategyOnline = "online"
+
 // Record is one tuning session. Units are in the JSON field names.
 type Record struct {
 	Version     int           `json:"version"`

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -20,6 +21,9 @@ type Store struct {
 	path     string // as the user gave it, for messages
 	resolved string // the file itself, symbolic links followed
 	lock     *os.File
+	// stale is what the lock file said when it was taken: the build a
+	// jtune that died left running (see RunningBuild).
+	stale []byte
 	// rotate is set for a new session: its first save moves the file an
 	// earlier session left there out of the way.
 	rotate bool
@@ -73,6 +77,9 @@ func open(path string) (*Store, error) {
 		return nil, fmt.Errorf("state file lock: %w", err)
 	}
 	s.removeStaleTemps()
+	if data, err := io.ReadAll(s.lock); err == nil && len(data) > 0 {
+		s.stale = data
+	}
 	return s, nil
 }
 
@@ -198,6 +205,33 @@ func (s *Store) keepEarlier() error {
 		}
 	}
 	return fmt.Errorf("state file: no free backup name for %s (clean up %s.bak*)", s.path, s.resolved)
+}
+
+// RunningBuild records, in the lock file, the build that is running now
+// (v, as JSON), so that a jtune that resumes after this one died can stop
+// what it left. nil clears it.
+func (s *Store) RunningBuild(v any) error {
+	var data []byte
+	if v != nil {
+		var err error
+		if data, err = json.Marshal(v); err != nil {
+			return err
+		}
+	}
+	if err := s.lock.Truncate(0); err != nil {
+		return fmt.Errorf("recording the running build: %w", err)
+	}
+	if _, err := s.lock.WriteAt(data, 0); err != nil {
+		return fmt.Errorf("recording the running build: %w", err)
+	}
+	return s.lock.Sync()
+}
+
+// StaleBuild reads into v the build that the lock file recorded when this
+// Store took it: one a jtune that died left running. ok is false when
+// there was none.
+func (s *Store) StaleBuild(v any) (ok bool) {
+	return s.stale != nil && json.Unmarshal(s.stale, v) == nil
 }
 
 // Close releases the lock and removes the lock file.

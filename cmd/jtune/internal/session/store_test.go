@@ -124,3 +124,40 @@ func TestResumeLeavesABadFileUntouched(t *testing.T) {
 		t.Errorf("the bad file changed: %q", got)
 	}
 }
+
+// TestTheLockFileRemembersTheRunningBuild: a jtune that dies (here: whose
+// lock is dropped without Close) leaves its running build in the lock
+// file, for the next one to stop.
+func TestTheLockFileRemembersTheRunningBuild(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.json")
+	s, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type build struct{ Pgid int }
+	if err := s.RunningBuild(build{Pgid: 4242}); err != nil {
+		t.Fatal(err)
+	}
+	s.lock.Close() // killed: the lock goes, the file stays
+	again, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	var b build
+	if !again.StaleBuild(&b) || b.Pgid != 4242 {
+		t.Errorf("StaleBuild = %+v", b)
+	}
+	if err := again.RunningBuild(nil); err != nil {
+		t.Fatal(err)
+	}
+	again.lock.Close()
+	third, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.Close()
+	if third.StaleBuild(&b) {
+		t.Error("a cleared record was read back")
+	}
+}

@@ -122,6 +122,10 @@ func (p *Console) Header(r *session.Record, hosts string) {
 	if r.Load == 0 {
 		load = "no -l"
 	}
+	if r.Online != nil {
+		p.Printf("jtune: one build, its N moved within %s while it runs, %s\n", r.Range(), load)
+		return
+	}
 	p.Printf("jtune: %s search over %s, at most %d build%s, %s\n", r.Settings.Strategy, r.Range(), r.Settings.Budget, plural(r.Settings.Budget), load)
 }
 
@@ -254,6 +258,20 @@ func (p *Console) BrokenCommand(e *tuner.BrokenCommandError) {
 	for _, line := range nonBlank(e.StderrTail) {
 		fmt.Fprintf(p.w, "  | %s\n", line)
 	}
+}
+
+// Window shows a window of an online build as it ends, and the N the
+// build goes on at.
+func (p *Console) Window(w tuner.Window, next int) {
+	kind := "fair"
+	if !w.Fair {
+		kind = w.Cause
+		if w.Reason != "" {
+			kind += ": " + w.Reason
+		}
+	}
+	p.Printf("jtune:   -j%d for %s: %d jobs done, %.2f jobs/s, %d distcc failures (%s); now -j%d\n",
+		w.Jobs, shortDuration(secondsDuration(w.Seconds)), w.Completed, w.Throughput, w.Failures, kind, next)
 }
 
 // CoolDown returns the status reporter for the wait before a build: one
