@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -378,5 +379,60 @@ func TestDistccCcacheInFrontOfPump(t *testing.T) {
 	}
 	if w := warningText(r.Warnings); !strings.Contains(w, "distcc's setup:") || !strings.Contains(w, "cannot use distcc_pump on already preprocessed file") {
 		t.Errorf("no configuration warning about ccache in front of pump: %q", r.Warnings)
+	}
+}
+
+// TestDistccHostThatRefusesThisClient runs a real distccd on loopback
+// whose --allow leaves this client out: it answers and refuses every job,
+// at every N. That is not overload: the builds are judged clean, the
+// session recommends, and a warning names the host with the advice to
+// check --allow.
+func TestDistccHostThatRefusesThisClient(t *testing.T) {
+	requireTools(t, "distcc", "distccd", "make", "gcc")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	daemon := exec.Command("distccd", "--daemon", "--no-detach", "--listen", "127.0.0.1", "--port", strconv.Itoa(port),
+		"--allow", "127.0.0.2/32", "--log-stderr", "--log-level", "warning")
+	if err := daemon.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { daemon.Process.Kill(); daemon.Wait() })
+	waitListening(t, port)
+
+	host := fmt.Sprintf("127.0.0.1:%d/2", port)
+	proj := copyProject(t)
+	r, stderr := tuneOnFarm(t, proj, nil, append([]string{"--hosts", host, "--budget", "4", "--prepare", "make -s clean", "--"},
+		distccMake("distcc gcc")...)...)
+	for _, tr := range r.Trials {
+		if tr.Status == "overloaded" {
+			t.Errorf("-j%d is overloaded (%s), but the host refuses at every N", tr.Jobs, tr.Reason)
+		}
+	}
+	if r.Recommended == nil {
+		t.Errorf("no recommendation:\n%s", stderr)
+	}
+	if w := warningText(r.Warnings); !strings.Contains(w, host) || !strings.Contains(stderr, "--allow") {
+		t.Errorf("no warning names the refusing host %s with the --allow advice:\n%s\n%s", host, w, stderr)
+	}
+}
+
+// waitListening waits until something accepts connections on the port.
+func waitListening(t *testing.T, port int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("distccd does not listen on %d: %v", port, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -54,7 +54,13 @@ echo "$*|$MAKEOPTS|$JTUNE_JOBS|$JTUNE_LOAD|$DISTCC_HOSTS" >> "$dir/calls"
 [ -f "$STATE" ] && cp "$STATE" "$dir/state.$n"
 j=1
 for a in "$@"; do case $a in -j*) j=${a#-j};; esac; done
+if [ -n "$ESCAPE" ]; then
+  # Processes that leave the build's process group, as daemons do.
+  setsid sleep 120 </dev/null >/dev/null 2>&1 &
+  timeout 120 sleep 121 </dev/null >/dev/null 2>&1 &
+fi
 if [ -n "$HANG_ON_CALL" ] && [ "$n" = "$HANG_ON_CALL" ]; then
+  [ -n "$IGNORE_TERM" ] && trap '' TERM
   echo $$ > "$dir/hung.pgid"
   sleep 60 & sleep 60 & wait
 fi

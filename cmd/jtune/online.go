@@ -82,6 +82,7 @@ func (t *tuneRun) online() error {
 	}
 	res.Final = lr.Final
 	res.Warnings = append(res.Warnings, lr.Measurement.Warnings...)
+	t.warn(res.Warnings...)
 	rec.FinishOnline(res, outcome)
 	if err := t.save(); err != nil {
 		return err

@@ -559,6 +559,9 @@ func (t *tuneRun) offline() error {
 	if res == nil {
 		return runErr
 	}
+	// The session's own warnings show on stderr as they come, like
+	// the builds' warnings did.
+	t.warn(res.Warnings...)
 	rec.Finish(res)
 	if err := t.save(); err != nil && runErr == nil {
 		runErr = err
