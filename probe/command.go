@@ -2,6 +2,8 @@ package probe
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -129,4 +131,35 @@ func exitCode(ps *os.ProcessState) int {
 		return 128 + int(ws.Signal())
 	}
 	return ps.ExitCode()
+}
+
+// PumpProgram is distcc's pump wrapper: "pump" upstream, "distcc-pump" in
+// Debian and Ubuntu, which install no "pump".
+func PumpProgram() string {
+	if _, err := exec.LookPath("pump"); err == nil {
+		return "pump"
+	}
+	if _, err := exec.LookPath("distcc-pump"); err == nil {
+		return "distcc-pump"
+	}
+	return "pump" // the error then names the upstream name
+}
+
+// CheckCommand refuses a command that cannot run: a program that is not
+// there or not executable, and the program the pump wrapper runs too. The
+// error names the word and why.
+func CheckCommand(command []string) error {
+	for i, word := range command {
+		if _, err := exec.LookPath(word); err != nil {
+			var e *exec.Error
+			if errors.As(err, &e) {
+				err = e.Err
+			}
+			return fmt.Errorf("cannot run %q: %w", word, err)
+		}
+		if i > 0 || filepath.Base(word) != PumpProgram() {
+			break
+		}
+	}
+	return nil
 }

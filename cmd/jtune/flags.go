@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/jtune/jtune/cmd/jtune/internal/farm"
+	"github.com/jtune/jtune/cmd/jtune/internal/makeconf"
 	"github.com/jtune/jtune/probe/distcc"
 )
 
@@ -70,9 +71,6 @@ func (r *rangeFlags) validate(fs *pflag.FlagSet) error {
 	return nil
 }
 
-// defaultMakeConf is Portage's make.conf, a file or a directory.
-const defaultMakeConf = "/etc/portage/make.conf"
-
 // makeConfFlags read and write make.conf: jtune and jtune recommend share
 // them.
 type makeConfFlags struct {
@@ -82,9 +80,9 @@ type makeConfFlags struct {
 }
 
 func (m *makeConfFlags) add(fs *pflag.FlagSet) {
-	fs.StringVar(&m.path, "makeconf", defaultMakeConf, "make.conf `PATH` (file or directory) to check for distcc pitfalls, unless --write-makeconf names another")
-	fs.StringVar(&m.write, "write-makeconf", "", "write the recommended MAKEOPTS into make.conf at `PATH` (default "+defaultMakeConf+"), keeping everything else and a backup; the path goes after =")
-	fs.Lookup("write-makeconf").NoOptDefVal = defaultMakeConf
+	fs.StringVar(&m.path, "makeconf", makeconf.DefaultPath, "make.conf `PATH` (file or directory) to check for distcc pitfalls, unless --write-makeconf names another")
+	fs.StringVar(&m.write, "write-makeconf", "", "write the recommended MAKEOPTS into make.conf at `PATH` (default "+makeconf.DefaultPath+"), keeping everything else and a backup; the path goes after =")
+	fs.Lookup("write-makeconf").NoOptDefVal = makeconf.DefaultPath
 	fs.BoolVar(&m.diff, "diff", false, "with --write-makeconf, show the change as a diff instead of writing it")
 }
 

@@ -17,8 +17,8 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
-	"syscall"
 
+	"github.com/jtune/jtune/cmd/jtune/internal/tuning"
 	"github.com/jtune/jtune/probe"
 )
 
@@ -86,6 +86,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	err := cmd(args, stdout, stderr)
+	var found tuning.UsageError
+	if errors.As(err, &found) {
+		err = usageError{err: found.Err}
+	}
 	var usage usageError
 	if errors.As(err, &usage) {
 		usage.command = name
@@ -117,12 +121,6 @@ const (
 	exitCritical = 3
 )
 
-// criticalError means the CPU reached its critical temperature: exit 3.
-type criticalError struct{ err error }
-
-func (e criticalError) Error() string { return e.err.Error() }
-func (e criticalError) Unwrap() error { return e.err }
-
 // usageError marks a mistake on the command line: exit 2. command is the
 // jtune command whose line it is ("" for tuning), for the help to point
 // at.
@@ -138,43 +136,23 @@ func usagef(format string, args ...any) error {
 	return usageError{err: fmt.Errorf(format, args...)}
 }
 
-// interruptedError means a signal stopped the session: the best result so
-// far was saved and printed, and the exit code is 128 + the signal's
-// number, as a shell gives a process killed by it (130 for Ctrl-C, 143 for
-// SIGTERM, 129 for SIGHUP).
-type interruptedError struct{ sig syscall.Signal }
-
-func (e interruptedError) Error() string { return "interrupted by " + signalName(e.sig) }
-
-func signalName(sig syscall.Signal) string {
-	switch sig {
-	case syscall.SIGINT:
-		return "Ctrl-C (SIGINT)"
-	case syscall.SIGTERM:
-		return "SIGTERM"
-	case syscall.SIGHUP:
-		return "SIGHUP (the terminal closed)"
-	}
-	return sig.String()
-}
-
 // errHelp means --help or --version was answered: exit 0.
 var errHelp = errors.New("help shown")
 
 func exitCode(err error, stderr io.Writer) int {
 	var usage usageError
-	var critical criticalError
-	var interrupted interruptedError
-	var failed buildFailedError
+	var interrupted tuning.InterruptedError
+	var failed tuning.BuildFailedError
+	var critical tuning.CriticalError
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return exitOK
 	case errors.As(err, &interrupted):
 		fmt.Fprintf(stderr, "jtune: %v\n", err)
-		return 128 + int(interrupted.sig)
+		return interrupted.ExitCode()
 	case errors.As(err, &failed):
 		fmt.Fprintf(stderr, "jtune: %v\n", err)
-		return failed.exitStatus()
+		return failed.ExitCode()
 	case errors.As(err, &critical):
 		fmt.Fprintf(stderr, "jtune: %v\n", err)
 		return exitCritical

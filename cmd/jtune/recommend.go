@@ -8,6 +8,7 @@ import (
 	"runtime"
 
 	"github.com/jtune/jtune/cmd/jtune/internal/farm"
+	"github.com/jtune/jtune/cmd/jtune/internal/makeconf"
 	"github.com/jtune/jtune/cmd/jtune/internal/render"
 	"github.com/jtune/jtune/cmd/jtune/internal/session"
 	"github.com/jtune/jtune/cmd/jtune/internal/ui"
@@ -60,7 +61,7 @@ func runRecommend(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "jtune: no tuning session used: %v\n", err)
 	} else {
 		jobs, load = r.Recommended.Jobs, r.Recommended.Load
-		rule = fmt.Sprintf("the tuning session in %s (%s, %s)", o.state, builds(r.Builds()), r.Recommended.Reason)
+		rule = fmt.Sprintf("the tuning session in %s (%s, %s)", o.state, render.Builds(r.Builds()), r.Recommended.Reason)
 	}
 	if rule == "" {
 		formula, err := f.Formula(runtime.NumCPU(), o.cores)
@@ -73,7 +74,7 @@ func runRecommend(args []string, stdout, stderr io.Writer) error {
 			rule += fmt.Sprintf(", capped by distcc's %d slots", slots)
 		}
 	}
-	warnings = append(warnings, makeConfWarnings(o.path, o.write, len(f.Live().Hosts) > 0)...)
+	warnings = append(warnings, makeconf.Pitfalls(o.path, o.write, len(f.Live().Hosts) > 0)...)
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "jtune: warning: %s\n", render.Warning(w))
 	}
@@ -81,7 +82,7 @@ func runRecommend(args []string, stdout, stderr io.Writer) error {
 	makeopts := tuner.MakeOpts(jobs, load)
 	fmt.Fprintf(stdout, "MAKEOPTS=%q\n", makeopts)
 	if o.write != "" {
-		return writeMakeConf(o.write, makeopts, o.diff, stdout, stderr)
+		return makeconf.Apply(o.write, makeopts, o.diff, stdout, stderr)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ package atomicfile
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -59,4 +60,21 @@ func WriteSync(f *os.File, data []byte, mode fs.FileMode, uid, gid int) error {
 		err = cerr
 	}
 	return err
+}
+
+// CheckWritable reports whether a file can be written at path the way
+// Replace writes it: a new file in its directory. Checked before a night
+// of builds, it keeps the night from ending in an error; the error names
+// the directory and why.
+func CheckWritable(path string) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".jtune-check-*")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("directory %s: %w", filepath.Dir(pe.Path), pe.Err)
+		}
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

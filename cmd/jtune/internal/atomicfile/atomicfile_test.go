@@ -1,6 +1,7 @@
 package atomicfile
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -29,5 +30,42 @@ func TestReplace(t *testing.T) {
 	// A directory that does not exist: an error, and nothing written.
 	if err := Replace(filepath.Join(dir, "no", "such"), []byte("x"), 0o644, -1, -1); err == nil {
 		t.Error("writing into a missing directory succeeded")
+	}
+}
+
+func TestCheckWritable(t *testing.T) {
+	dir := t.TempDir()
+	readOnly := filepath.Join(dir, "ro")
+	if err := os.Mkdir(readOnly, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		path    string
+		wantErr string // "" for none
+	}{
+		{"new file", filepath.Join(dir, "state.json"), ""},
+		{"missing directory", filepath.Join(dir, "no", "state.json"), "directory " + filepath.Join(dir, "no") + ": no such file or directory"},
+	}
+	if os.Geteuid() != 0 { // root writes anywhere
+		tests = append(tests, struct {
+			name    string
+			path    string
+			wantErr string
+		}{"read-only directory", filepath.Join(readOnly, "state.json"), "directory " + readOnly + ": permission denied"})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckWritable(tt.path)
+			if got := fmt.Sprint(err); (tt.wantErr == "" && err != nil) || (tt.wantErr != "" && got != tt.wantErr) {
+				t.Errorf("CheckWritable(%s) = %v, want %q", tt.path, err, tt.wantErr)
+			}
+			if entries, _ := os.ReadDir(filepath.Dir(tt.path)); len(entries) != 0 && filepath.Dir(tt.path) != dir {
+				t.Errorf("the check left %v", entries)
+			}
+		})
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the check left files behind: %v", entries)
 	}
 }

@@ -194,6 +194,9 @@ func Celsius(c *float64) string {
 	return fmt.Sprintf("%.0f °C", *c)
 }
 
+// Builds says how many builds, in words: "1 build", "3 builds".
+func Builds(n int) string { return fmt.Sprintf("%d build%s", n, plural(n)) }
+
 func plural(n int) string {
 	if n == 1 {
 		return ""

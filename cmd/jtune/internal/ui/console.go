@@ -126,7 +126,7 @@ func (p *Console) Header(r *session.Record, hosts string) {
 		p.Printf("jtune: one build, its N moved within %s while it runs, %s\n", r.Range(), load)
 		return
 	}
-	p.Printf("jtune: %s search over %s, at most %d build%s, %s\n", r.Settings.Strategy, r.Range(), r.Settings.Budget, plural(r.Settings.Budget), load)
+	p.Printf("jtune: %s search over %s, at most %s, %s\n", r.Settings.Strategy, r.Range(), render.Builds(r.Settings.Budget), load)
 }
 
 // EarlierLines gives the compile lines of a full build of an earlier
@@ -282,11 +282,4 @@ func (p *Console) CoolDown(target float64) func(tempC float64) {
 			p.Printf("jtune: cooling down: CPU at %.0f °C, next build at %.0f °C (%.0f to go)\n", tempC, target, tempC-target)
 		}
 	}
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }

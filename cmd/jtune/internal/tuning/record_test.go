@@ -1,4 +1,4 @@
-package main
+package tuning
 
 import (
 	"strings"
@@ -44,8 +44,7 @@ func TestNewRecordRange(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := tuneOptions{hostFlags: hostFlags{cores: 2}, rangeFlags: rangeFlags{min: tt.minJobs, max: tt.maxJobs},
-				strategy: "golden", budget: 8, command: []string{"make"}}
+			o := Options{Cores: 2, Min: tt.minJobs, Max: tt.maxJobs, Strategy: "golden", Budget: 8, Command: []string{"make"}}
 			r, err := newRecord(o, mustFarm(t, tt.spec), 2)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
