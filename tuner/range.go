@@ -44,6 +44,25 @@ func (r Range) Bound(lo, hi int) (Range, error) {
 	return r, nil
 }
 
+// ConfirmBudget is the default budget of an offline session that
+// confirms an online result: the online session already did the search.
+const ConfirmBudget = 3
+
+// ConfirmRange is the range an offline session searches to confirm an
+// online recommendation: the N the online model could not rule out as the
+// best (or the recommended N alone), widened by a quarter at each end and
+// by at least one N, so that a best N just outside it can still win. It
+// stays within def, the default range, unless the recommendation itself
+// lies outside.
+func ConfirmRange(rec Recommendation, def Range) Range {
+	lo, hi := rec.Jobs, rec.Jobs
+	if len(rec.PlausibleJobs) == 2 {
+		lo, hi = min(lo, rec.PlausibleJobs[0]), max(hi, rec.PlausibleJobs[1])
+	}
+	lo, hi = min(lo-1, lo*4/5), max(hi+1, (hi*5+3)/4)
+	return Range{Min: min(rec.Jobs, max(1, lo, def.Min)), Max: max(rec.Jobs, min(hi, def.Max))}
+}
+
 // Clamp returns the N of r nearest to n.
 func (r Range) Clamp(n int) int { return min(max(n, r.Min), r.Max) }
 

@@ -72,3 +72,26 @@ func TestAddWarningsDeduplicatesByKindAndSubject(t *testing.T) {
 		t.Errorf("AddWarnings kept %+v", list)
 	}
 }
+
+func TestConfirmRange(t *testing.T) {
+	def := Range{Min: 2, Max: 52}
+	tests := []struct {
+		name string
+		rec  Recommendation
+		want Range
+	}{
+		{"plausible interval widened by a quarter", Recommendation{Jobs: 20, PlausibleJobs: []int{16, 24}}, Range{12, 30}},
+		{"no interval: around the N", Recommendation{Jobs: 20}, Range{16, 25}},
+		{"small N widen by one at least", Recommendation{Jobs: 3}, Range{2, 4}},
+		{"the default range bounds it", Recommendation{Jobs: 48, PlausibleJobs: []int{40, 50}}, Range{32, 52}},
+		{"a recommendation outside the default range stays in", Recommendation{Jobs: 60}, Range{48, 60}},
+		{"at the bottom", Recommendation{Jobs: 1}, Range{1, 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ConfirmRange(tt.rec, def); got != tt.want {
+				t.Errorf("ConfirmRange(%+v, %v) = %v, want %v", tt.rec, def, got, tt.want)
+			}
+		})
+	}
+}

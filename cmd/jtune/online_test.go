@@ -6,10 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/jtune/jtune/cmd/jtune/internal/session"
+	"github.com/jtune/jtune/tuner"
 )
 
 // onlineMakefile is a tree of n compile-like targets that each echo a
@@ -131,6 +133,62 @@ func TestOnlineRefusals(t *testing.T) {
 			}
 			if _, err := os.Stat(state); err == nil {
 				t.Error("a refused session wrote a state file")
+			}
+		})
+	}
+}
+
+// TestFromAnOnlineSession confirms an online session with full builds:
+// the offline session starts at the online recommendation, searches
+// around it and spends three builds unless told otherwise; what is not a
+// finished online session for the same hosts is refused.
+func TestFromAnOnlineSession(t *testing.T) {
+	dir := onlineMakefile(t, 60, "0.1")
+	tmp := t.TempDir()
+	online, offline := filepath.Join(tmp, "online.json"), filepath.Join(tmp, "offline.json")
+	common := []string{"--hosts", "localhost/4", "--no-host-check", "--max-temp", "0", "--sample-interval", "100ms"}
+	if _, stderr, code := runInProcess(append(common, "--online", "--state", online, "--", "make", "-C", dir)...); code != 0 {
+		t.Fatalf("online session: exit %d\n%s", code, stderr)
+	}
+	first := readReport(t, online)
+
+	_, stderr, code := runInProcess(append(common, "--from", online, "--state", offline, "--", "make", "-C", dir)...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	r := readReport(t, offline)
+	n := first.Recommended.Jobs
+	want := tuner.ConfirmRange(*first.Recommended, tuner.DefaultRange(first.FormulaJobs, runtime.NumCPU(), first.SlotSum))
+	switch {
+	case r.From == nil || r.From.State != online || r.From.OnlineJobs != n:
+		t.Errorf("from = %+v, want the online session's -j%d", r.From, n)
+	case len(r.Trials) == 0 || r.Trials[0].Jobs != n || r.StartJobs != n:
+		t.Errorf("the search started at -j%d (first build %+v), want the online -j%d", r.StartJobs, r.Trials, n)
+	case r.Settings.Budget != tuner.ConfirmBudget || len(r.Trials) > tuner.ConfirmBudget:
+		t.Errorf("budget %d, %d builds; want at most %d", r.Settings.Budget, len(r.Trials), tuner.ConfirmBudget)
+	case r.Range() != want:
+		t.Errorf("range %v, want %v around the online result", r.Range(), want)
+	case !strings.Contains(stderr, "confirming the online session in "+online):
+		t.Errorf("stderr does not say where the session started:\n%s", stderr)
+	}
+
+	refusals := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"an offline session", []string{"--from", offline}, "is an offline one"},
+		{"no such file", []string{"--from", filepath.Join(tmp, "none.json")}, "there is no state file"},
+		{"other hosts", []string{"--from", online, "--hosts", "localhost/2"}, "tuned for other hosts"},
+		{"with --online", []string{"--from", online, "--online"}, "leave out --online"},
+	}
+	for _, tt := range refusals {
+		t.Run(tt.name, func(t *testing.T) {
+			state := filepath.Join(t.TempDir(), "state.json")
+			args := append(append(common, "--state", state), tt.args...)
+			_, stderr, code := runInProcess(append(args, "--", "make", "-C", dir)...)
+			if code != 2 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, want 2 and %q:\n%s", code, tt.want, stderr)
 			}
 		})
 	}

@@ -2,15 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"runtime"
 
-	"github.com/jtune/jtune/cmd/jtune/internal/farm"
 	"github.com/jtune/jtune/cmd/jtune/internal/makeconf"
 	"github.com/jtune/jtune/cmd/jtune/internal/render"
-	"github.com/jtune/jtune/cmd/jtune/internal/session"
+	"github.com/jtune/jtune/cmd/jtune/internal/tuning"
 	"github.com/jtune/jtune/cmd/jtune/internal/ui"
 	"github.com/jtune/jtune/tuner"
 )
@@ -54,7 +52,7 @@ func runRecommend(args []string, stdout, stderr io.Writer) error {
 		warnings = f.Check(context.Background())
 	}
 	jobs, load, rule := 0, 0, ""
-	if r, err := sessionFor(o.state, f); err != nil {
+	if r, err := tuning.FinishedFor(o.state, f); err != nil {
 		if o.stateGiven {
 			return fmt.Errorf("--state %s: %w", o.state, err)
 		}
@@ -85,25 +83,6 @@ func runRecommend(args []string, stdout, stderr io.Writer) error {
 		return makeconf.Apply(o.write, makeopts, o.diff, stdout, stderr)
 	}
 	return nil
-}
-
-// sessionFor reads the finished session in path if it was tuned for the
-// farm f, and says why not otherwise.
-func sessionFor(path string, f farm.Farm) (*session.Record, error) {
-	r, err := session.Read(path)
-	switch {
-	case errors.Is(err, session.ErrNoFile):
-		return nil, fmt.Errorf("there is no state file %s", path)
-	case err != nil:
-		return nil, err
-	case r.Running():
-		return nil, fmt.Errorf("the session in %s has not finished (it is running, or its jtune died: finish it with --resume)", path)
-	case !farm.Same(r.HostsSpec, f.Spec):
-		return nil, fmt.Errorf("the session in %s was tuned for other hosts (%q)", path, r.HostsSpec)
-	case r.Recommended == nil:
-		return nil, fmt.Errorf("the session in %s ended without a recommendation", path)
-	}
-	return r, nil
 }
 
 // parseRecommend reads and checks jtune recommend's command line.

@@ -58,6 +58,7 @@ func newTuneFlags(o *tuneOptions, stderr io.Writer) *pflag.FlagSet {
 	fs.DurationVar(&o.TimeBudget, "time-budget", 0, "start no build that would not finish within `DURATION` of this run, e.g. 8h (default: no limit)")
 	o.makeConfFlags.add(fs)
 	fs.BoolVar(&o.Online, "online", false, "tune within one build: jtune is make's jobserver and moves N while the build runs (make 4.3 and later, ninja 1.13 and later, emerge with make 4.4 and later)")
+	fs.StringVar(&o.From, "from", "", "confirm the online session in `FILE` with full builds: start at its recommendation, search around its plausible best N, 3 builds unless --budget is given")
 	fs.BoolVar(&o.JSON, "json", false, "print the final report as JSON on stdout")
 	fs.StringVar(&o.Plot, "plot", "", "draw build time against N into `FILE`, .png or .svg")
 	fs.BoolVarP(&o.Quiet, "quiet", "q", false, "print no progress on stderr")
@@ -92,6 +93,8 @@ Examples:
   jtune --strategy grid --min 2 --max 24 --budget 6 -- ninja -C build
   jtune --json -- sh -c 'make -j{N} -l{M} vmlinux'
   jtune --plot tuning.png --write-makeconf --prepare "make clean" -- make
+  jtune --online --state online.json -- make
+  jtune --from online.json --prepare "make clean" -- make
 
 Flags:
 `
@@ -196,6 +199,10 @@ func (o *tuneOptions) validate(fs *pflag.FlagSet) error {
 		return usagef("--resume continues builds that were cut short; an --online session is one build: run it again")
 	case o.Online && o.Timeout > 0:
 		return usagef("--timeout stops a build jtune runs to measure; with --online the build is yours: leave it out")
+	case o.From != "" && o.Online:
+		return usagef("--from confirms an online session with full builds; leave out --online")
+	case o.From != "" && o.Resume:
+		return usagef("--from starts a session and --resume continues one: use one of them")
 	case o.State == "":
 		return usagef("--state must name a file")
 	case o.MaxTemp < 0:

@@ -94,6 +94,9 @@ func Text(w io.Writer, r *session.Record, st Style) error {
 // the MAKEOPTS line.
 func tail(w io.Writer, r *session.Record, st Style) error {
 	fmt.Fprintf(w, "formula: N0 = %s\n", r.Formula)
+	if from := r.From; from != nil {
+		fmt.Fprintf(w, "from: the online session in %s recommended -j%d; this session searched %s from there\n", from.State, from.OnlineJobs, r.Range())
+	}
 	for _, t := range r.Trials {
 		if t.Status == tuner.StatusFailed {
 			fmt.Fprintf(w, "failed: -j%d (%s)%s\n", t.Jobs, t.Reason, indentTail(t.StderrTail, 3, "\n  | "))

@@ -180,6 +180,9 @@ func (r *Record) Validate() error {
 			return fmt.Errorf(`"online": %w`, err)
 		}
 	}
+	if from := r.From; from != nil && (from.State == "" || from.OnlineJobs < 1) {
+		return fmt.Errorf(`"from" names no online session and its N: %+v`, *from)
+	}
 	if rec := r.Recommended; rec != nil {
 		switch {
 		case rec.Jobs < 1:

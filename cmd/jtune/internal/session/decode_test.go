@@ -41,6 +41,10 @@ func TestDecodeChecksEveryField(t *testing.T) {
 		{"an unknown strategy", func(r map[string]any) { settings(r)["strategy"] = "random" }, `"settings.strategy" "random"`},
 		{"an unknown outcome", func(r map[string]any) { r["outcome"] = "done" }, `"outcome" "done"`},
 		{"a bad recommendation", func(r map[string]any) { r["recommended"].(map[string]any)["jobs"] = -3 }, `"recommended.jobs" is -3`},
+		{"started from an online session", func(r map[string]any) {
+			r["from"] = map[string]any{"state": "online.json", "online_jobs": 7, "plausible_jobs": []int{6, 9}}
+		}, ""},
+		{"started from no session", func(r map[string]any) { r["from"] = map[string]any{"online_jobs": 7} }, `"from" names no online session`},
 		{"text for a number", func(r map[string]any) { trial(r)["jobs"] = "five" }, `field "trials.jobs" holds a JSON string where a whole number belongs`},
 	}
 	for _, tt := range tests {

@@ -57,6 +57,17 @@ type Record struct {
 	// Online is set for a session that steered one build as its
 	// jobserver (jtune --online); its Trials are then empty.
 	Online *Online `json:"online,omitempty"`
+	// From is set for an offline session that started from an online
+	// one (jtune --from).
+	From *From `json:"from,omitempty"`
+}
+
+// From is the online session an offline one started from: the search
+// started at its recommendation, in a range around its plausible best N.
+type From struct {
+	State         string `json:"state"`
+	OnlineJobs    int    `json:"online_jobs"`
+	PlausibleJobs []int  `json:"plausible_jobs,omitempty"`
 }
 
 // Online is what an online session measured in its one build.

@@ -21,7 +21,19 @@ func newRecord(o Options, f farm.Farm, localCPUs int) (*session.Record, error) {
 		return nil, usagef("--cores %d: %w", o.Cores, err)
 	}
 	n0 := formula.Jobs
-	rng, err := tuner.DefaultRange(n0, localCPUs, f.SlotSum()).Bound(o.Min, o.Max)
+	def, start, budget := tuner.DefaultRange(n0, localCPUs, f.SlotSum()), n0, o.Budget
+	from, err := onlineStart(o, f)
+	if err != nil {
+		return nil, err
+	}
+	if from != nil {
+		rec := tuner.Recommendation{Jobs: from.OnlineJobs, PlausibleJobs: from.PlausibleJobs}
+		def, start = tuner.ConfirmRange(rec, def), rec.Jobs
+		if !o.given("budget") {
+			budget = tuner.ConfirmBudget
+		}
+	}
+	rng, err := def.Bound(o.Min, o.Max)
 	if err != nil {
 		return nil, usagef("--min %d --max %d: %w", o.Min, o.Max, err)
 	}
@@ -37,14 +49,50 @@ func newRecord(o Options, f farm.Farm, localCPUs int) (*session.Record, error) {
 		online = &session.Online{Jobserver: o.Plan.Form.String(), Client: o.Plan.Client.Program + " " + o.Plan.Client.Version.String()}
 	}
 	return session.New(session.Record{
-		Online: online, Command: o.Command, HostsSpec: f.Hosts.String(), HostsSource: f.Source, Hosts: f.Hosts.Hosts, Unreachable: unreachable,
-		SlotSum: f.SlotSum(), FormulaJobs: n0, Formula: formula.Text, StartJobs: rng.Clamp(n0), Load: o.Load,
+		Online: online, From: from, Command: o.Command, HostsSpec: f.Hosts.String(), HostsSource: f.Source, Hosts: f.Hosts.Hosts, Unreachable: unreachable,
+		SlotSum: f.SlotSum(), FormulaJobs: n0, Formula: formula.Text, StartJobs: rng.Clamp(start), Load: o.Load,
 		Settings: session.Settings{
-			Strategy: strategy, MinJobs: rng.Min, MaxJobs: rng.Max, Budget: o.Budget,
+			Strategy: strategy, MinJobs: rng.Min, MaxJobs: rng.Max, Budget: budget,
 			Tolerance: o.Tolerance, MaxLoad: o.MaxLoad, TimeoutSeconds: o.Timeout.Seconds(), EarlyAbort: !o.NoEarlyAbort,
 			Prepare: o.Prepare, LocalCPUs: localCPUs,
 		},
 	}), nil
+}
+
+// onlineStart is where an offline session starts when it confirms the
+// online session in o.From (nil without From): that session must have
+// finished with a recommendation for the same hosts.
+func onlineStart(o Options, f farm.Farm) (*session.From, error) {
+	if o.From == "" {
+		return nil, nil
+	}
+	prior, err := FinishedFor(o.From, f)
+	switch {
+	case err != nil:
+		return nil, usagef("--from: %w", err)
+	case prior.Online == nil:
+		return nil, usagef("--from: the session in %s is an offline one; --from takes an online session's state file (jtune --online)", o.From)
+	}
+	return &session.From{State: o.From, OnlineJobs: prior.Recommended.Jobs, PlausibleJobs: prior.Recommended.PlausibleJobs}, nil
+}
+
+// FinishedFor reads the finished session in path if it was tuned for the
+// farm f, and says why not otherwise.
+func FinishedFor(path string, f farm.Farm) (*session.Record, error) {
+	r, err := session.Read(path)
+	switch {
+	case errors.Is(err, session.ErrNoFile):
+		return nil, fmt.Errorf("there is no state file %s", path)
+	case err != nil:
+		return nil, err
+	case r.Running():
+		return nil, fmt.Errorf("the session in %s has not finished (it is running, or its jtune died: finish it with --resume)", path)
+	case !farm.Same(r.HostsSpec, f.Spec):
+		return nil, fmt.Errorf("the session in %s was tuned for other hosts (%q)", path, r.HostsSpec)
+	case r.Recommended == nil:
+		return nil, fmt.Errorf("the session in %s ended without a recommendation", path)
+	}
+	return r, nil
 }
 
 // openSession takes the state file: a new session, or the saved one with

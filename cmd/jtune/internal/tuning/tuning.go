@@ -93,7 +93,9 @@ func (t *run) start(hostWarnings []tuner.Warning) error {
 		_ = t.store.RunningBuild(nil)
 	}
 	t.out.Header(rec, t.f.Hosts.String())
-	if rec.StartJobs != rec.FormulaJobs && !t.o.Online {
+	if from := rec.From; from != nil {
+		t.out.Printf("jtune: confirming the online session in %s: the search starts at its -j%d, in %s\n", from.State, from.OnlineJobs, rec.Range())
+	} else if rec.StartJobs != rec.FormulaJobs && !t.o.Online {
 		t.out.Printf("jtune: N0 = %d lies outside %s: the search starts at -j%d\n", rec.FormulaJobs, rec.Range(), rec.StartJobs)
 	}
 	if t.o.Resume {
