@@ -352,6 +352,34 @@ func TestLiveInterrupt(t *testing.T) {
 	}
 }
 
+// TestLiveTimeout: a build that runs longer than the Runner's Timeout is
+// stopped as timed out (not interrupted), its group is gone, and every
+// token is accounted for, as after Ctrl-C.
+func TestLiveTimeout(t *testing.T) {
+	for name, find := range map[string]func(*testing.T) jobserver.Client{"make-4.3": needMake43, "make-4.4": needMake44} {
+		t.Run(name, func(t *testing.T) {
+			c := find(t)
+			dir := t.TempDir()
+			timedMakefile(t, dir, 8, 30, "", "")
+			r := &Runner{Command: []string{c.Path}, Dir: dir, SampleInterval: 100 * time.Millisecond, KillGrace: 2 * time.Second,
+				Timeout: 1500 * time.Millisecond}
+			lr := startLive(t, context.Background(), r, LiveRequest{Jobs: 4})
+			res := lr.wait()
+			if !res.Measurement.TimedOut || res.Measurement.Interrupted || res.Final.ExitCode == 0 || !res.Final.Done {
+				t.Errorf("timed out %v, interrupted %v, exit %d, done %v", res.Measurement.TimedOut, res.Measurement.Interrupted,
+					res.Final.ExitCode, res.Final.Done)
+			}
+			if procs := groupProcs(t, lr.live.Process().Pgid); len(procs) > 0 {
+				t.Errorf("the build's group still runs: %+v", procs)
+			}
+			lost := slices.ContainsFunc(res.Measurement.Warnings, func(w tuner.Warning) bool { return w.Kind == WarnTokensLost })
+			if lost != (res.LostTokens != 0) || lr.live.srv.Tokens() != res.LostTokens || res.LostTokens < 0 || res.LostTokens > 3 {
+				t.Errorf("%d tokens lost, %d left, warned %v: the account does not add up", res.LostTokens, lr.live.srv.Tokens(), lost)
+			}
+		})
+	}
+}
+
 // TestLiveStopsWhatLeftTheGroup: processes a recipe leaves behind in
 // other sessions or groups are stopped and reaped after a live build too.
 func TestLiveStopsWhatLeftTheGroup(t *testing.T) {

@@ -36,7 +36,7 @@ type hostFlags struct {
 
 func (h *hostFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&h.hosts, "hosts", "", "distcc host `LIST` in DISTCC_HOSTS syntax, e.g. \"localhost/2 buildbox/8,lzo\" (default: $DISTCC_HOSTS, $DISTCC_DIR/hosts, ~/.distcc/hosts, /etc/distcc/hosts, else this machine alone)")
-	fs.IntVar(&h.cores, "cores", runtime.NumCPU(), "`CORES` of each host without a /LIMIT, for the formula")
+	fs.IntVar(&h.cores, "cores", runtime.NumCPU(), "`CORES` of each host without a /LIMIT, for the formula (default: this machine's CPU count)")
 	fs.BoolVar(&h.noHostCheck, "no-host-check", false, "do not check that each TCP host answers; by default one that does not within 2 s is left out of the formula")
 }
 

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jtune/jtune/cmd/jtune/internal/session"
 	"github.com/jtune/jtune/tuner"
@@ -515,6 +516,31 @@ func TestHelpAndVersion(t *testing.T) {
 	stdout.Reset()
 	if err := run([]string{"--version"}, &stdout, &stderr); !errors.Is(err, errHelp) || !strings.HasPrefix(stdout.String(), "jtune ") {
 		t.Errorf("--version: %v, %q", err, stdout.String())
+	}
+}
+
+// TestHelpGolden keeps each command's --help as users see it on an
+// 80-column terminal; nothing in it depends on the machine.
+func TestHelpGolden(t *testing.T) {
+	t.Setenv("COLUMNS", "80")
+	for _, command := range []string{"", "recommend", "simulate", "report"} {
+		t.Run("jtune "+command, func(t *testing.T) {
+			args := []string{"help"}
+			name := "help.txt"
+			if command != "" {
+				args, name = append(args, command), "help-"+command+".txt"
+			}
+			stdout, stderr, code := runInProcess(args...)
+			if code != 0 || stderr != "" {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			for i, line := range strings.Split(stdout, "\n") {
+				if n := utf8.RuneCountInString(line); n > 80 {
+					t.Errorf("line %d is %d columns wide: %q", i+1, n, line)
+				}
+			}
+			checkGolden(t, name, []byte(stdout))
+		})
 	}
 }
 

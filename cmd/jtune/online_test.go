@@ -109,6 +109,22 @@ func TestOnlineBuildFailsWithItsStatus(t *testing.T) {
 	}
 }
 
+// TestOnlineTimeout: --timeout stops the one build; jtune exits 1 and
+// the state says why, with the windows measured before.
+func TestOnlineTimeout(t *testing.T) {
+	dir := onlineMakefile(t, 40, "1")
+	state := filepath.Join(t.TempDir(), "state.json")
+	_, stderr, code := runInProcess("--online", "--hosts", "localhost/4", "--no-host-check", "--max-temp", "0",
+		"--sample-interval", "100ms", "--timeout", "2s", "--state", state, "--", "make", "-C", dir)
+	if code != 1 || !strings.Contains(stderr, "the build ran longer than --timeout 2s and was stopped") {
+		t.Errorf("exit %d, want 1 and the reason\n%s", code, stderr)
+	}
+	r := readReport(t, state)
+	if r.Outcome != session.OutcomeTimedOut || r.Online == nil || r.Online.BuildSeconds >= 10 {
+		t.Errorf("state: outcome %s, online %+v", r.Outcome, r.Online)
+	}
+}
+
 // TestOnlineRefusals: what cannot run under jtune's jobserver is refused
 // before anything starts, with exit 2.
 func TestOnlineRefusals(t *testing.T) {

@@ -90,7 +90,7 @@ func parseRecommend(args []string, stdout, stderr io.Writer) (recommendOptions, 
 	var o recommendOptions
 	fs := newFlagSet("jtune recommend", stderr)
 	o.hostFlags.add(fs)
-	fs.IntVar(&o.load, "load", runtime.NumCPU(), "the make -l value `M` to recommend; 0 leaves -l out")
+	fs.IntVar(&o.load, "load", runtime.NumCPU(), "the make -l value `M` to recommend; 0 leaves -l out (default: this machine's CPU count)")
 	fs.StringVar(&o.state, "state", "jtune-state.json", "a tuning session's state `FILE` to take the answer from")
 	o.makeConfFlags.add(fs)
 	fs.BoolVarP(&o.help, "help", "h", false, "show this help")

@@ -21,7 +21,8 @@ how tuning would go before spending a night on real builds.
 
 Usage:
   jtune simulate --farm FILE [--hosts-used K] [--jobs N | --min A --max B]
-  jtune simulate --farm FILE --tune [--strategy S] [--budget K] [--seed S] [--noise F]
+  jtune simulate --farm FILE --tune [--strategy S] [--budget K] [--seed S]
+                 [--noise F]
   jtune simulate --farm FILE --online [--seed S] [--noise F] [--min A --max B]
   jtune simulate --bench [--seeds K] [--budget K]
   jtune simulate --bench --online [--seeds K] [--budget K]

@@ -43,14 +43,14 @@ func newTuneFlags(o *tuneOptions, stderr io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.Strategy, "strategy", string(tuner.DefaultStrategy), "search `METHOD`: bayes (a Gaussian-process model of build time), golden (golden-section search from N0) or grid (evenly spaced N)")
 	fs.Float64Var(&o.MaxLoad, "max-load", 0, "a build whose load average goes above `L` is overloaded (default: no limit)")
 	fs.BoolVar(&o.NoEarlyAbort, "no-early-abort", false, "let every build finish; by default a build already 15% slower than the best is stopped and kept as a lower bound")
-	fs.IntVar(&o.Load, "load", runtime.NumCPU(), "the make -l value `M` passed with every build and recommended; 0 leaves -l out")
+	fs.IntVar(&o.Load, "load", runtime.NumCPU(), "the make -l value `M` passed with every build and recommended; 0 leaves -l out (default: this machine's CPU count)")
 	fs.StringVar(&o.Prepare, "prepare", "", "`COMMAND` run with sh -c before every build, not timed, e.g. \"make clean\"")
 	fs.Float64Var(&o.MaxTemp, "max-temp", 85, "pause the build (SIGSTOP) when the CPU reaches `C` degrees, and wait before each build until it has cooled; 0 turns the guard off")
 	fs.Float64Var(&o.ResumeTemp, "resume-temp", 0, "resume a paused build, or start the next, at `C` degrees (default: --max-temp - 10)")
 	fs.Float64Var(&o.CritTemp, "crit-temp", 0, "stop the build and the session (exit 3) at `C` degrees (default: the sensor's critical value, or --max-temp + 10)")
 	fs.StringVar(&o.Sensor, "sensor", "", "temperature sensor `KEY` to watch, e.g. k10temp_tctl (default: the hottest CPU sensor)")
 	fs.BoolVar(&o.RequireTemp, "require-temp", false, "fail on a machine without a temperature sensor instead of tuning unguarded")
-	fs.DurationVar(&o.Timeout, "timeout", 0, "stop a build that runs longer than `DURATION`, e.g. 20m, and record it as timeout (default: no limit)")
+	fs.DurationVar(&o.Timeout, "timeout", 0, "stop a build that runs longer than `DURATION`, e.g. 20m, and record it as timeout; with --online, stop the one build (default: no limit)")
 	fs.Float64Var(&o.Tolerance, "tolerance", 0.01, "recommend the smallest N within this `FRACTION` of the fastest build")
 	fs.DurationVar(&o.SampleInterval, "sample-interval", time.Second, "`DURATION` between readings of load, temperature and memory during a build")
 	fs.StringVar(&o.State, "state", "jtune-state.json", "`FILE` rewritten after every build with all that was measured; a file an earlier session left is kept as FILE.bak")
@@ -104,7 +104,8 @@ Exit status: 0 success; 1 runtime failure (the first build or --prepare
 failed, no build finished cleanly); 2 bad command line; 3 the CPU reached its
 critical temperature (the state is saved: continue with --resume); 128 + the
 signal after SIGINT (130, Ctrl-C), SIGTERM (143) or SIGHUP (129): the build
-was stopped, the state saved and the best result so far printed.
+was stopped, the state saved and the best result so far printed. With
+--online, a build that fails gives its own exit status, after the report.
 `
 
 // runTune is the tuning session, jtune's main command.
@@ -197,8 +198,6 @@ func (o *tuneOptions) validate(fs *pflag.FlagSet) error {
 		return usagef("--prepare runs before every build, and --online runs one: run %q before jtune", o.Prepare)
 	case o.Online && o.Resume:
 		return usagef("--resume continues builds that were cut short; an --online session is one build: run it again")
-	case o.Online && o.Timeout > 0:
-		return usagef("--timeout stops a build jtune runs to measure; with --online the build is yours: leave it out")
 	case o.From != "" && o.Online:
 		return usagef("--from confirms an online session with full builds; leave out --online")
 	case o.From != "" && o.Resume:

@@ -152,6 +152,15 @@ func Outcome(r *session.Record) string {
 	case tuner.Aborted:
 		return "a build could not be run, or the state could not be saved"
 	}
+	switch r.Outcome {
+	case session.OutcomeBuildFailed:
+		if r.Online != nil {
+			return fmt.Sprintf("the build failed with exit code %d", r.Online.ExitCode)
+		}
+		return "the build failed"
+	case session.OutcomeTimedOut:
+		return fmt.Sprintf("the build ran longer than the timeout (%s) and was stopped", Seconds(r.Settings.TimeoutSeconds))
+	}
 	return r.Outcome
 }
 

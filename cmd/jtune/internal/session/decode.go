@@ -167,8 +167,8 @@ func (r *Record) Validate() error {
 		return fmt.Errorf(`"start_jobs" %d is outside the range %v`, r.StartJobs, r.Range())
 	case r.Load < 0:
 		return fmt.Errorf(`"load" is %d; it must not be negative`, r.Load)
-	case r.Outcome != OutcomeRunning && r.Outcome != OutcomeBuildFailed && !slices.Contains(outcomes, tuner.Outcome(r.Outcome)):
-		return fmt.Errorf(`"outcome" %q isn't one of %s or %v`, r.Outcome, OutcomeRunning, outcomes)
+	case !slices.Contains([]string{OutcomeRunning, OutcomeBuildFailed, OutcomeTimedOut}, r.Outcome) && !slices.Contains(outcomes, tuner.Outcome(r.Outcome)):
+		return fmt.Errorf(`"outcome" %q isn't one of %s, %s, %s or %v`, r.Outcome, OutcomeRunning, OutcomeBuildFailed, OutcomeTimedOut, outcomes)
 	}
 	for i, t := range r.Trials {
 		if err := validTrial(t); err != nil {

@@ -30,6 +30,10 @@ const OutcomeRunning = "running"
 // failed: the windows before the failure still count.
 const OutcomeBuildFailed = "build_failed"
 
+// OutcomeTimedOut is the outcome of an online session whose build ran
+// longer than --timeout and was stopped.
+const OutcomeTimedOut = "timed_out"
+
 // StrategyOnline is the strategy an online session records.
 const StrategyOnline = "online"
 

@@ -2,6 +2,7 @@ package tuning
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/jtune/jtune/cmd/jtune/internal/session"
 	"github.com/jtune/jtune/probe"
@@ -52,6 +53,8 @@ func (t *run) online() error {
 	switch {
 	case t.sigs.Ctx.Err() != nil:
 		outcome, steerErr = tuner.Interrupted, tuner.ErrInterrupted
+	case lr.Measurement.TimedOut:
+		outcome = tuner.Outcome(session.OutcomeTimedOut)
 	case lr.Final.ExitCode != 0:
 		outcome = tuner.Outcome(session.OutcomeBuildFailed)
 	}
@@ -70,6 +73,9 @@ func (t *run) online() error {
 	}
 	if err := t.report(rec.Analysis(), onlineError(steerErr)); err != nil && lr.Final.ExitCode == 0 {
 		return err
+	}
+	if lr.Measurement.TimedOut {
+		return fmt.Errorf("the build ran longer than --timeout %s and was stopped", o.Timeout)
 	}
 	if code := lr.Final.ExitCode; code != 0 {
 		return BuildFailedError{code}
