@@ -60,13 +60,15 @@ type simOptions struct {
 	online    bool
 	bench     bool
 	strategy  string
-	budget    int
-	seed      uint64
-	seeds     int
-	noise     float64
-	noAbort   bool
-	plot      string
-	help      bool
+	// strategyGiven limits --bench to --strategy.
+	strategyGiven bool
+	budget        int
+	seed          uint64
+	seeds         int
+	noise         float64
+	noAbort       bool
+	plot          string
+	help          bool
 }
 
 func runSimulate(args []string, stdout, stderr io.Writer) error {
@@ -117,17 +119,18 @@ func parseSimulate(args []string, stdout, stderr io.Writer) (simOptions, error) 
 	fs.BoolVar(&o.tune, "tune", false, "run the real tuner against simulated builds")
 	fs.BoolVar(&o.online, "online", false, "tune within one simulated build whose N moves while it runs; with --bench, compare that with offline tuning")
 	fs.BoolVar(&o.bench, "bench", false, "measure the tuning quality of every strategy on the seed farm (or --farm) and 30 random farms")
-	fs.StringVar(&o.strategy, "strategy", string(tuner.DefaultStrategy), "search `METHOD` for --tune: "+strategyNames())
+	fs.StringVar(&o.strategy, "strategy", string(tuner.DefaultStrategy), "search `METHOD` for --tune, and the only one --bench measures when given: "+strategyNames())
 	fs.IntVar(&o.budget, "budget", tuner.DefaultBudget, "most `BUILDS` per tuning session")
 	fs.Uint64Var(&o.seed, "seed", 1, "`SEED` of the simulated noise, for --tune and --online")
 	fs.IntVar(&o.seeds, "seeds", 20, "tuning `SESSIONS` per farm and strategy, for --bench")
-	fs.Float64Var(&o.noise, "noise", -1, "relative noise of a build, a `FRACTION` such as 0.02 (default: the farm's own)")
+	fs.Float64Var(&o.noise, "noise", -1, "relative noise of a build, a `FRACTION` such as 0.02, for --tune, --online and --bench, whose online form keeps its own (default: the farm's own)")
 	fs.BoolVar(&o.noAbort, "no-early-abort", false, "let every simulated build finish")
 	fs.StringVar(&o.plot, "plot", "", "with --tune, draw build time against N into `FILE`, .png or .svg")
 	fs.BoolVarP(&o.help, "help", "h", false, "show this help")
 	if err := fs.Parse(args); err != nil {
 		return o, usageError{err: err}
 	}
+	o.strategyGiven = fs.Changed("strategy")
 	if o.help {
 		fmt.Fprint(stdout, simulateUsage, ui.FlagHelp(fs, ui.HelpWidth(stdout)))
 		return o, errHelp
@@ -231,9 +234,18 @@ func runBench(o simOptions, stdout, stderr io.Writer) error {
 		return err
 	}
 	farms := sim.BenchFarms(seedFarm, sim.BenchFarmCount)
+	if o.noise >= 0 {
+		for i := range farms {
+			farms[i].Noise = o.noise
+		}
+	}
+	strategies := tuner.Strategies
+	if o.strategyGiven {
+		strategies = []tuner.Strategy{tuner.Strategy(o.strategy)}
+	}
 	fmt.Fprintf(stderr, "jtune: benchmarking %d strategies on %d farms x %d seeds, budget %d ...\n",
-		len(tuner.Strategies), len(farms), o.seeds, o.budget)
-	return sim.WriteBench(stdout, sim.Bench(farms, tuner.Strategies, o.budget, o.seeds), len(farms), o.seeds, o.budget)
+		len(strategies), len(farms), o.seeds, o.budget)
+	return sim.WriteBench(stdout, sim.Bench(farms, strategies, o.budget, o.seeds), len(farms), o.seeds, o.budget, o.noise)
 }
 
 // simulatedRecord dresses a simulated session as a saved one, so jtune

@@ -113,6 +113,19 @@ func TestSimulateOnline(t *testing.T) {
 	}
 }
 
+// TestSimulateBenchOneStrategyAtOneNoise: --strategy limits the
+// benchmark to that strategy and --noise gives every farm that noise,
+// which the header says.
+func TestSimulateBenchOneStrategyAtOneNoise(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a benchmark run; skipped with -short")
+	}
+	out := string(simulate(t, "--bench", "--strategy", "golden", "--noise", "0.07", "--seeds", "1", "--budget", "4"))
+	if !strings.Contains(out, "budget 4 builds, noise 7.0% on every farm;") || strings.Count(out, "\n| ") != 2 || !strings.Contains(out, "\n| golden |") {
+		t.Errorf("not one golden row at 7%% noise:\n%s", out)
+	}
+}
+
 // TestSimulateOnlineBench runs the online benchmark with one seed and
 // compares its tables with the golden file. With TestSimulateBench in the
 // same run it shares the farms' true curves and takes about 40 s more on

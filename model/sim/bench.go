@@ -287,10 +287,15 @@ func Bench(farms []BenchFarm, strategies []tuner.Strategy, budget, seeds int) []
 }
 
 // WriteBench writes the summaries as a Markdown table, under a line that
-// says what was run.
-func WriteBench(w io.Writer, sums []BenchSummary, farms, seeds, budget int) error {
+// says what was run; noise is the noise every farm was given, or negative
+// when each had its own.
+func WriteBench(w io.Writer, sums []BenchSummary, farms, seeds, budget int, noise float64) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d farms x %d seeds, budget %d builds; hit = within 2%% of the true best\n\n", farms, seeds, budget)
+	fmt.Fprintf(&b, "%d farms x %d seeds, budget %d builds", farms, seeds, budget)
+	if noise >= 0 {
+		fmt.Fprintf(&b, ", noise %.1f%% on every farm", 100*noise)
+	}
+	fmt.Fprintf(&b, "; hit = within 2%% of the true best\n\n")
 	fmt.Fprintln(&b, "| strategy | hit rate | median builds | p90 builds | mean cost (optimal builds) | worst regret | failing recommendations |")
 	fmt.Fprintln(&b, "|---|---|---|---|---|---|---|")
 	for _, s := range sums {

@@ -77,7 +77,7 @@ func TestBenchHarness(t *testing.T) {
 		}
 	}
 	var md bytes.Buffer
-	if err := WriteBench(&md, sums, 4, 2, 8); err != nil || strings.Count(md.String(), "\n| ") != len(sums)+1 {
+	if err := WriteBench(&md, sums, 4, 2, 8, -1); err != nil || strings.Count(md.String(), "\n| ") != len(sums)+1 {
 		t.Errorf("markdown table (%v):\n%s", err, md.String())
 	}
 }
