@@ -117,11 +117,7 @@ func NextOnline(ws []Window, sp OnlineSpace) int {
 			above = n
 		}
 	}
-	up := min(top, int(math.Ceil(float64(best)*onlineStep)))
-	if o.capAt != math.MaxInt && up >= o.capAt-1 && o.capAt-best > 2 {
-		// A step would land right below the wall: look in between first.
-		up = best + max(1, int(math.Round(goldenFraction*float64(o.capAt-best))))
-	}
+	up := stepUp(best, top, o.capAt)
 	down := max(sp.Min, int(math.Floor(float64(best)/onlineStep)))
 	slower := func(n int) bool {
 		v, _ := o.value(n)
@@ -135,10 +131,7 @@ func NextOnline(ws []Window, sp OnlineSpace) int {
 		highest = max(highest, n)
 	}
 	if highest > best && !slower(highest) {
-		if next := min(top, int(math.Ceil(float64(highest)*onlineStep))); next > highest {
-			if o.capAt != math.MaxInt && next >= o.capAt-1 && o.capAt-highest > 2 {
-				next = highest + max(1, int(math.Round(goldenFraction*float64(o.capAt-highest))))
-			}
+		if next := stepUp(highest, top, o.capAt); next > highest {
 			if _, known := o.value(next); !known {
 				return next
 			}
@@ -150,18 +143,36 @@ func NextOnline(ws []Window, sp OnlineSpace) int {
 	case below == 0 && down < best && (above != 0 || up <= best):
 		return down
 	}
-	// The wider gap first: a kink (the master saturating, a failure wall)
-	// hides in a wide gap, and the peak is nearer the slower side's
-	// other neighbour.
-	gaps := []struct{ lo, hi int }{{best, above}, {below, best}}
+	if n, ok := narrowGap(o, sp, best, below, above, top, slower); ok {
+		return n
+	}
+	return rival(o, best, bestT, noise, last)
+}
+
+// stepUp is the N a step above n, within top: onlineStep times n, or,
+// when that would land right below the cap, a golden-section point
+// between n and the cap first.
+func stepUp(n, top, capAt int) int {
+	up := min(top, int(math.Ceil(float64(n)*onlineStep)))
+	if capAt != math.MaxInt && up >= capAt-1 && capAt-n > 2 {
+		up = n + max(1, int(math.Round(goldenFraction*float64(capAt-n))))
+	}
+	return up
+}
+
+// narrowGap returns an N inside a gap beside best (between below and
+// best, or best and above; 0 means none measured there), when the
+// neighbour on that side is clearly slower. The wider gap goes first: a
+// kink (the master saturating, a failure wall) hides in a wide gap, and
+// the peak is nearer the slower side's other neighbour.
+func narrowGap(o observations, sp OnlineSpace, best, below, above, top int, slower func(int) bool) (int, bool) {
 	if above == 0 {
 		above = top + 1
-		gaps[0] = struct{ lo, hi int }{best, above}
 	}
 	if below == 0 {
 		below = sp.Min - 1
-		gaps[1] = struct{ lo, hi int }{below, best}
 	}
+	gaps := []struct{ lo, hi int }{{best, above}, {below, best}}
 	slices.SortFunc(gaps, func(a, b struct{ lo, hi int }) int {
 		return cmpRatio(b.hi, b.lo, a.hi, a.lo)
 	})
@@ -178,11 +189,11 @@ func NextOnline(ws []Window, sp OnlineSpace) int {
 		}
 		if n, ok := goldenPoint(g.lo, best, g.hi); ok && n > g.lo && n < g.hi {
 			if _, known := o.value(n); !known {
-				return n
+				return n, true
 			}
 		}
 	}
-	return rival(o, best, bestT, noise, last)
+	return 0, false
 }
 
 // cmpRatio compares the ratios a1/a0 and b1/b0 of two gaps.

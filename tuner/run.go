@@ -119,30 +119,15 @@ func Run(ctx context.Context, b Builder, s Settings) (*Result, error) {
 		if ctx.Err() != nil {
 			return finish(a, Interrupted, ErrInterrupted)
 		}
-		if s.TimeBudget > 0 {
-			left := s.TimeBudget - s.Now().Sub(started)
-			if need := expectedBuild(res.Trials); need > left {
-				res.Warnings = append(res.Warnings, Warning{Kind: WarnOutOfTime, Jobs: jobs,
-					Message: fmt.Sprintf("stopped before -j%d: a build takes about %s and only %s of the time budget is left",
-						jobs, need.Round(time.Second), max(left, 0).Round(time.Second))})
-				return finish(a, OutOfTime, nil)
-			}
+		if w, out := s.outOfTime(jobs, res.Trials, s.Now().Sub(started)); out {
+			res.Warnings = append(res.Warnings, w)
+			return finish(a, OutOfTime, nil)
 		}
 		if s.OnStart != nil {
 			s.OnStart(jobs, a.obs.builds+1, a)
 		}
 		t := Trial{Jobs: jobs, Load: s.Load, StartedAt: s.Now()}
-		req := BuildRequest{
-			Jobs: jobs, Load: s.Load,
-			AbortAfter: s.abortAfter(a.obs), Reference: s.reference(res.Trials), StopAtFailures: s.stopAtFailures(res.Trials, jobs),
-			StopAtSwapGrowth: s.stopAtSwapGrowth(),
-		}
-		if a.obs.samples(jobs) > 0 {
-			// A repeat measures noise: stopping it for time would keep
-			// only the repeats that happen to be fast.
-			req.AbortAfter, req.Reference = 0, nil
-		}
-		m, err := b.Build(ctx, req)
+		m, err := b.Build(ctx, s.request(jobs, a, res.Trials))
 		if err != nil {
 			return finish(nil, Aborted, fmt.Errorf("build at -j%d: %w", jobs, err))
 		}
@@ -168,6 +153,38 @@ func Run(ctx context.Context, b Builder, s Settings) (*Result, error) {
 			return finish(nil, Broken, &BrokenCommandError{Jobs: jobs, ExitCode: m.ExitCode, StderrTail: m.StderrTail})
 		}
 	}
+}
+
+// outOfTime reports, with the warning to give, that the build at jobs
+// would not finish within the time budget, elapsed of it being spent.
+func (s Settings) outOfTime(jobs int, trials []Trial, elapsed time.Duration) (Warning, bool) {
+	if s.TimeBudget <= 0 {
+		return Warning{}, false
+	}
+	left := s.TimeBudget - elapsed
+	need := expectedBuild(trials)
+	if need <= left {
+		return Warning{}, false
+	}
+	return Warning{Kind: WarnOutOfTime, Jobs: jobs,
+		Message: fmt.Sprintf("stopped before -j%d: a build takes about %s and only %s of the time budget is left",
+			jobs, need.Round(time.Second), max(left, 0).Round(time.Second))}, true
+}
+
+// request is what the build at jobs is asked: when to stop it early, and
+// against which build to judge its progress.
+func (s Settings) request(jobs int, a *Analysis, trials []Trial) BuildRequest {
+	req := BuildRequest{
+		Jobs: jobs, Load: s.Load,
+		AbortAfter: s.abortAfter(a.obs), Reference: s.reference(trials), StopAtFailures: s.stopAtFailures(trials, jobs),
+		StopAtSwapGrowth: s.stopAtSwapGrowth(),
+	}
+	if a.obs.samples(jobs) > 0 {
+		// A repeat measures noise: stopping it for time would keep only
+		// the repeats that happen to be fast.
+		req.AbortAfter, req.Reference = 0, nil
+	}
+	return req
 }
 
 // expectedBuild is how long the next build will take, going by the past:

@@ -104,8 +104,39 @@ var (
 // drawSession draws the plot and, in a column on its right, the legend:
 // outside the axes it can never hide a point or a label.
 func drawSession(c draw.Canvas, r *session.Record, a *tuner.Analysis) {
+	sp := newSessionPlot(plotTitle(r))
+	// The model first, so the points are drawn on top of its band.
+	lo, hi := builtRange(r.Trials)
+	modelEntries := sp.addModel(a, lo, hi)
+	markEntries := sp.addMarks(r)
+	sp.addBuilds(r.Trials, len(markEntries))
+	// The legend reads as the plot does: the builds, then what was made
+	// of them.
+	for _, e := range append(modelEntries, markEntries...) {
+		sp.legend.Add(e.name, e.thumb)
+	}
+
+	// The legend column is as wide as its longest entry.
+	p, legend := sp.p, sp.legend
+	lw := legend.Rectangle(c).Size().X
+	pad := vg.Points(10)
+	plotArea := draw.Crop(c, 0, -(lw + 2*pad), 0, 0)
+	p.Draw(plotArea)
+	title := p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y + p.Title.Padding
+	legend.Draw(draw.Crop(c, c.Size().X-lw-pad, -pad, 0, -(title + pad)))
+}
+
+// sessionPlot is a plot being drawn, with the coordinates drawn so far,
+// which set the axes.
+type sessionPlot struct {
+	p      *plot.Plot
+	legend plot.Legend
+	xs, ys []float64
+}
+
+func newSessionPlot(title string) *sessionPlot {
 	p := plot.New()
-	p.Title.Text = plotTitle(r)
+	p.Title.Text = title
 	p.Title.Padding = vg.Points(8)
 	p.X.Label.Text = "make -j N (jobs)"
 	p.Y.Label.Text = "build time (s)"
@@ -120,34 +151,40 @@ func drawSession(c draw.Canvas, r *session.Record, a *tuner.Analysis) {
 	legend.Top, legend.Left = true, true
 	legend.TextStyle.Font.Size = vg.Points(10)
 	legend.Padding = vg.Points(3)
+	return &sessionPlot{p: p, legend: legend, xs: []float64{}, ys: []float64{}}
+}
 
-	xs, ys := []float64{}, []float64{}
-	seen := func(x, y float64) { xs, ys = append(xs, x), append(ys, y) }
-
-	var modelEntries, markEntries []legendEntry
-	// The model first, so the points are drawn on top of its band.
-	lo, hi := builtRange(r.Trials)
-	if pts, ok := a.Curve(lo, hi); ok {
-		band := make(plotter.XYs, 0, 2*len(pts))
-		mean := make(plotter.XYs, 0, len(pts))
-		for _, pt := range pts {
-			band = append(band, plotter.XY{X: float64(pt.Jobs), Y: pt.High})
-			mean = append(mean, plotter.XY{X: float64(pt.Jobs), Y: pt.Seconds})
-			seen(float64(pt.Jobs), pt.Seconds)
-		}
-		for i := len(pts) - 1; i >= 0; i-- {
-			band = append(band, plotter.XY{X: float64(pts[i].Jobs), Y: pts[i].Low})
-		}
-		poly, err1 := plotter.NewPolygon(band)
-		line, err2 := plotter.NewLine(mean)
-		if err1 == nil && err2 == nil {
-			poly.Color, poly.LineStyle.Width = bandColor, 0
-			line.LineStyle.Color, line.LineStyle.Width = modelColor, vg.Points(1.5)
-			p.Add(poly, line)
-			modelEntries = []legendEntry{{"model: mean", line}, {"model: 95% band", poly}}
-		}
+// addModel draws the model's mean and 95% band over lo..hi, when it has
+// one, and returns their legend entries.
+func (sp *sessionPlot) addModel(a *tuner.Analysis, lo, hi int) []legendEntry {
+	pts, ok := a.Curve(lo, hi)
+	if !ok {
+		return nil
 	}
+	band := make(plotter.XYs, 0, 2*len(pts))
+	mean := make(plotter.XYs, 0, len(pts))
+	for _, pt := range pts {
+		band = append(band, plotter.XY{X: float64(pt.Jobs), Y: pt.High})
+		mean = append(mean, plotter.XY{X: float64(pt.Jobs), Y: pt.Seconds})
+		sp.xs, sp.ys = append(sp.xs, float64(pt.Jobs)), append(sp.ys, pt.Seconds)
+	}
+	for i := len(pts) - 1; i >= 0; i-- {
+		band = append(band, plotter.XY{X: float64(pts[i].Jobs), Y: pts[i].Low})
+	}
+	poly, err1 := plotter.NewPolygon(band)
+	line, err2 := plotter.NewLine(mean)
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	poly.Color, poly.LineStyle.Width = bandColor, 0
+	line.LineStyle.Color, line.LineStyle.Width = modelColor, vg.Points(1.5)
+	sp.p.Add(poly, line)
+	return []legendEntry{{"model: mean", line}, {"model: 95% band", poly}}
+}
 
+// addMarks draws the formula's N0 and the recommended N as labelled
+// vertical lines, and returns their legend entries.
+func (sp *sessionPlot) addMarks(r *session.Record) []legendEntry {
 	var marks []*vline
 	if r.FormulaJobs > 0 {
 		marks = append(marks, &vline{x: float64(r.FormulaJobs), label: fmt.Sprintf("formula N0 = %d", r.FormulaJobs),
@@ -157,47 +194,54 @@ func drawSession(c draw.Canvas, r *session.Record, a *tuner.Analysis) {
 		marks = append(marks, &vline{x: float64(r.Recommended.Jobs), label: fmt.Sprintf("recommended -j%d", r.Recommended.Jobs),
 			style: draw.LineStyle{Color: recColor, Width: vg.Points(1.5)}})
 	}
+	var entries []legendEntry
 	for i, m := range marks {
 		m.row = i // one label height apart, so two close lines never print over each other
-		xs = append(xs, m.x)
-		p.Add(m)
-		markEntries = append(markEntries, legendEntry{m.label, m})
+		sp.xs = append(sp.xs, m.x)
+		sp.p.Add(m)
+		entries = append(entries, legendEntry{m.label, m})
 	}
-	// Clean builds and lower bounds are times and set the scale. A build
-	// stopped for overload, failure or heat has no meaningful time (it may
-	// have run a few seconds), so it only marks its N, drawn inside the
-	// scale rather than stretching it down to zero.
+	return entries
+}
+
+// addBuilds draws a point per build in its status's look, sets the axes
+// (leaving room for labels of the vertical lines) and adds the builds to
+// the legend. Clean builds and lower bounds are times and set the scale.
+// A build stopped for overload, failure or heat has no meaningful time
+// (it may have run a few seconds), so it only marks its N, drawn inside
+// the scale rather than stretching it down to zero.
+func (sp *sessionPlot) addBuilds(trials []tuner.Trial, labels int) {
 	points := make([]plotter.XYs, len(statusLooks))
 	var unmeasured []plotter.XYs
 	for i, look := range statusLooks {
-		for _, t := range r.Trials {
+		for _, t := range trials {
 			if t.Status != look.status {
 				continue
 			}
 			y := max(t.WallSeconds, t.BoundSeconds)
 			points[i] = append(points[i], plotter.XY{X: float64(t.Jobs), Y: y})
-			xs = append(xs, float64(t.Jobs))
+			sp.xs = append(sp.xs, float64(t.Jobs))
 		}
 		switch look.status {
 		case tuner.StatusOK, tuner.StatusAborted, tuner.StatusTimeout:
 			for _, pt := range points[i] {
-				ys = append(ys, pt.Y)
+				sp.ys = append(sp.ys, pt.Y)
 			}
 		default:
 			unmeasured = append(unmeasured, points[i])
 		}
 	}
-	if len(ys) == 0 { // nothing was measured: let the stopped builds set the scale
+	if len(sp.ys) == 0 { // nothing was measured: let the stopped builds set the scale
 		for _, pts := range unmeasured {
 			for _, pt := range pts {
-				ys = append(ys, pt.Y)
+				sp.ys = append(sp.ys, pt.Y)
 			}
 		}
 	}
-	setRanges(p, xs, ys, len(marks))
+	setRanges(sp.p, sp.xs, sp.ys, labels)
 	for _, pts := range unmeasured {
 		for j := range pts {
-			pts[j].Y = min(max(pts[j].Y, p.Y.Min), p.Y.Max)
+			pts[j].Y = min(max(pts[j].Y, sp.p.Y.Min), sp.p.Y.Max)
 		}
 	}
 	for i, look := range statusLooks {
@@ -210,23 +254,9 @@ func drawSession(c draw.Canvas, r *session.Record, a *tuner.Analysis) {
 			continue
 		}
 		s.GlyphStyle = draw.GlyphStyle{Color: look.color, Radius: vg.Points(4), Shape: look.shape}
-		p.Add(s)
-		legend.Add(fmt.Sprintf("%s (%d)", look.label, len(pts)), s)
+		sp.p.Add(s)
+		sp.legend.Add(fmt.Sprintf("%s (%d)", look.label, len(pts)), s)
 	}
-
-	// The legend reads as the plot does: the builds, then what was made
-	// of them.
-	for _, e := range append(modelEntries, markEntries...) {
-		legend.Add(e.name, e.thumb)
-	}
-
-	// The legend column is as wide as its longest entry.
-	lw := legend.Rectangle(c).Size().X
-	pad := vg.Points(10)
-	plotArea := draw.Crop(c, 0, -(lw + 2*pad), 0, 0)
-	p.Draw(plotArea)
-	title := p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y + p.Title.Padding
-	legend.Draw(draw.Crop(c, c.Size().X-lw-pad, -pad, 0, -(title + pad)))
 }
 
 type legendEntry struct {
